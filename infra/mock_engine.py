@@ -1,0 +1,224 @@
+"""Run the program under Pulumi mocks and record everything it registers.
+
+Used by the tests and by ``python -m infra.render``: both need the program's resources with
+their inputs *and* options (parent, provider, timeouts, retain/protect, secret outputs), which
+``pulumi.runtime.Mocks.new_resource`` alone does not see. :class:`RecordingMonitor` keeps the raw
+``RegisterResource`` requests; :func:`run_program` runs a program inside a root stack, waits for
+every registration, and returns them with the stack outputs.
+
+The mocks stand in for the engine only: the program under test is the real one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import pulumi
+import yaml
+from google.protobuf import json_format
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.settings import SETTINGS
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from infra.settings import PROJECT
+
+SECRET_SIG: Final = rpc._special_secret_sig  # noqa: SLF001 (the wire marker of a secret)
+
+FAKE_KUBECONFIG: Final = "apiVersion: v1\nkind: Config\nclusters: []\n# mock kubeconfig\n"
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One resource the program registered, as the engine would receive it."""
+
+    type: str
+    name: str
+    urn: str
+    parent: str
+    custom: bool
+    provider: str
+    inputs: dict[str, Any]
+    """Inputs with secrets unwrapped to their values (for asserting on content)."""
+    wire: dict[str, Any]
+    """Inputs as sent on the wire: secrets still wrapped in the secret signature."""
+    protect: bool
+    retain_on_delete: bool
+    delete_before_replace: bool
+    additional_secret_outputs: tuple[str, ...]
+    custom_timeouts: dict[str, str]
+    dependencies: tuple[str, ...]
+    aliases: tuple[str, ...]
+
+
+@dataclass
+class ProgramRun:
+    registrations: list[Registration] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    secret_outputs: set[str] = field(default_factory=set)
+    error: BaseException | None = None
+    """What the program raised, when run with ``check=False``."""
+
+    def of_type(self, type_token: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type == type_token]
+
+    def one(self, type_token: str, name: str | None = None) -> Registration:
+        found = [r for r in self.of_type(type_token) if name is None or r.name == name]
+        if len(found) != 1:
+            names = [r.name for r in self.of_type(type_token)]
+            raise AssertionError(f"expected one {type_token} {name or ''}, found {names}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> Registration:
+        return next(r for r in self.registrations if r.urn == urn)
+
+    def kubernetes_objects(self) -> Iterator[Registration]:
+        for registration in self.registrations:
+            if (
+                registration.custom
+                and registration.type.startswith("kubernetes:")
+                and (not registration.type.startswith("pulumi:providers:"))
+            ):
+                yield registration
+
+
+def _unwrap_secrets(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == SECRET_SIG:  # noqa: SLF001
+            return _unwrap_secrets(value.get("value"))
+        return {key: _unwrap_secrets(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unwrap_secrets(item) for item in value]
+    return value
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Echo inputs as outputs, like a provider that accepts everything, with a few outputs a
+    real provider would compute (a kind cluster's kubeconfig)."""
+
+    def new_resource(
+        self, args: pulumi.runtime.MockResourceArgs
+    ) -> tuple[str | None, dict[str, Any]]:
+        outputs = dict(args.inputs)
+        if args.typ == "command:local:Command":
+            outputs["stdout"] = FAKE_KUBECONFIG
+            outputs["stderr"] = ""
+        return f"{args.name}-id", outputs
+
+    def call(
+        self,
+        args: pulumi.runtime.MockCallArgs,  # noqa: ARG002 (the program invokes no functions)
+    ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, mocks: RecordingMocks) -> None:
+        super().__init__(mocks)
+        self.run = ProgramRun()
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        wire = json_format.MessageToDict(request.object)
+        timeouts = request.customTimeouts
+        self.run.registrations.append(
+            Registration(
+                type=request.type,
+                name=request.name,
+                urn=response.urn,
+                parent=request.parent,
+                custom=request.custom,
+                provider=request.provider,
+                inputs=_unwrap_secrets(wire),
+                wire=wire,
+                protect=request.protect,
+                retain_on_delete=request.retainOnDelete,
+                delete_before_replace=request.deleteBeforeReplace,
+                additional_secret_outputs=tuple(request.additionalSecretOutputs),
+                custom_timeouts={
+                    key: value
+                    for key, value in (
+                        ("create", timeouts.create),
+                        ("update", timeouts.update),
+                        ("delete", timeouts.delete),
+                    )
+                    if value
+                },
+                dependencies=tuple(request.dependencies),
+                aliases=tuple(alias.urn for alias in request.aliases if alias.urn),
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+        if "pulumi:pulumi:Stack" in request.urn:
+            wire = json_format.MessageToDict(request.outputs)
+            self.run.outputs = _unwrap_secrets(wire)
+            self.run.secret_outputs = {
+                key
+                for key, value in wire.items()
+                if isinstance(value, dict) and value.get(rpc._special_sig_key) == SECRET_SIG  # noqa: SLF001
+            }
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
+
+
+def stack_config(stack: str, project_dir: Path) -> dict[str, Any]:
+    """The ``config:`` map of ``Pulumi.<stack>.yaml`` (empty when there is no such file)."""
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        return {}
+    document = yaml.safe_load(path.read_text()) or {}
+    return dict(document.get("config") or {})
+
+
+def run_program(
+    program: Callable[[], None],
+    *,
+    stack: str,
+    config: Mapping[str, Any],
+    secrets: Mapping[str, str] | None = None,
+    preview: bool = False,
+    check: bool = True,
+) -> ProgramRun:
+    """Run ``program`` under mocks as stack ``stack`` with ``config`` (keys with or without
+    the ``agent-platform:`` prefix; objects are passed as JSON, as the engine does) and
+    ``secrets`` (marked secret, as ``pulumi config set --secret`` would).
+
+    With ``check=False`` an error raised by the program is returned in ``ProgramRun.error``
+    together with whatever was registered before it, instead of being raised."""
+    monitor = RecordingMonitor(RecordingMocks())
+    pulumi.runtime.set_mocks(
+        monitor.mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor
+    )
+
+    def full(key: str) -> str:
+        return key if ":" in key else f"{PROJECT}:{key}"
+
+    values: dict[str, str] = {}
+    for key, value in config.items():
+        values[full(key)] = value if isinstance(value, str) else json.dumps(value)
+    for key, value in (secrets or {}).items():
+        values[full(key)] = value
+    runtime_config.set_all_config(values, [full(key) for key in (secrets or {})])
+
+    SETTINGS.rpc_manager.clear()
+    SETTINGS.outputs.clear()
+    # set_mocks made (and finished) a root stack of its own; exports made after that would be
+    # lost. Run the program in a fresh root stack, as the real entry point does.
+    runtime_settings.ROOT.set(None)
+    try:
+        _sync_await(run_in_stack(program))
+    except Exception as error:
+        if check:
+            raise
+        monitor.run.error = error
+    return monitor.run

@@ -1,0 +1,56 @@
+"""ExistingCluster and render targets, and the provider every Kubernetes object uses."""
+
+from __future__ import annotations
+
+from tests.conftest import KNOWN_SECRETS, Deploy
+
+EXISTING_KUBECONFIG = "apiVersion: v1\nkind: Config\n# existing-cluster-SENTINEL-99\n"
+
+
+def test_existing_target_creates_no_cluster_and_uses_the_secret_kubeconfig(
+    deploy: Deploy,
+) -> None:
+    run = deploy(
+        "homelab",
+        {"cluster.target": "existing", "cluster.context": "lab-admin"},
+        secrets={**KNOWN_SECRETS, "kubeconfig": EXISTING_KUBECONFIG},
+    )
+
+    assert run.of_type("command:local:Command") == []
+    assert run.of_type("agent-platform:cluster:KindCluster") == []
+    assert run.one("agent-platform:cluster:ExistingCluster").name == "homelab"
+    provider = run.one("pulumi:providers:kubernetes")
+    assert provider.inputs["kubeconfig"] == EXISTING_KUBECONFIG
+    assert provider.inputs["context"] == "lab-admin"
+    # An unreachable cluster someone else runs must not be dropped from state.
+    assert provider.inputs.get("deleteUnreachable") in (None, False, "false")
+    assert "kubeconfig" in run.secret_outputs
+    assert run.outputs["kubeconfig"] == EXISTING_KUBECONFIG
+
+
+def test_provider_is_explicit_and_server_side_apply(deploy: Deploy) -> None:
+    provider = deploy("studio").one("pulumi:providers:kubernetes")
+
+    assert provider.inputs["enableServerSideApply"] in (True, "true")
+    assert provider.inputs["context"] == "kind-studio"
+    assert provider.inputs["kubeconfig"]
+    assert provider.inputs["deleteUnreachable"] in (True, "true")
+
+
+def test_provider_kubeconfig_is_sent_as_a_secret(deploy: Deploy) -> None:
+    provider = deploy("studio").one("pulumi:providers:kubernetes")
+
+    assert isinstance(provider.wire["kubeconfig"], dict), "kubeconfig must be a secret input"
+
+
+def test_render_target_creates_no_cluster_and_renders_to_a_directory_per_stack(
+    deploy: Deploy,
+) -> None:
+    run = deploy("studio", {"cluster.target": "render", "cluster.renderDirectory": "/tmp/out"})
+
+    assert run.of_type("command:local:Command") == []
+    provider = run.one("pulumi:providers:kubernetes")
+    assert provider.inputs["renderYamlToDirectory"] == "/tmp/out/studio"
+    # An explicit kubeconfig that points nowhere: render never touches the ambient cluster.
+    assert "https://127.0.0.1:9" in provider.inputs["kubeconfig"]
+    assert run.outputs["renderDirectory"] == "/tmp/out/studio"

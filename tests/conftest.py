@@ -1,0 +1,79 @@
+"""Shared fixtures: run the real program under Pulumi mocks with a stack's real config.
+
+``deploy(stack, ...)`` reads ``Pulumi.<stack>.yaml`` as the engine would, applies overrides,
+adds secret config (known strings, so tests can prove they never leak), runs
+``infra.program.run`` and returns every registration and stack output.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+
+from infra import observability
+from infra.mock_engine import ProgramRun, run_program, stack_config
+from infra.program import run
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+GATEWAY_TOKEN = "gw-token-SENTINEL-7f3a9c51d0"
+QDRANT_API_KEY = "qdrant-key-SENTINEL-41d2e8b7"
+KNOWN_SECRETS: dict[str, str] = {
+    "gatewayToken": GATEWAY_TOKEN,
+    "vectorSearchApiKey": QDRANT_API_KEY,
+}
+DROP = object()
+"""An override value that removes the key, as if the stack file did not set it."""
+
+Deploy = Callable[..., ProgramRun]
+
+
+def merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep-merge ``overrides`` (dotted keys allowed: ``"cluster.workers"``) into ``base``."""
+    result = copy.deepcopy(base)
+    for dotted, value in overrides.items():
+        *parents, last = dotted.split(".")
+        node = result
+        for part in parents:
+            key = part if part in node or ":" in part else f"agent-platform:{part}"
+            node = node.setdefault(key, {})
+        key = last if (last in node or ":" in last or parents) else f"agent-platform:{last}"
+        if value is DROP:
+            node.pop(key, None)
+        else:
+            node[key] = value
+    return result
+
+
+@pytest.fixture
+def deploy() -> Deploy:
+    def _deploy(
+        stack: str,
+        overrides: Mapping[str, Any] | None = None,
+        secrets: Mapping[str, str] | None = None,
+        config: Mapping[str, Any] | None = None,
+        check: bool = True,
+    ) -> ProgramRun:
+        base = dict(config) if config is not None else stack_config(stack, PROJECT_DIR)
+        return run_program(
+            run,
+            stack=stack,
+            config=merge(base, overrides or {}),
+            secrets=KNOWN_SECRETS if secrets is None else secrets,
+            check=check,
+        )
+
+    return _deploy
+
+
+@pytest.fixture(autouse=True)
+def _fresh_logging() -> Iterator[None]:
+    structlog.contextvars.clear_contextvars()
+    yield
+    structlog.contextvars.clear_contextvars()
+    observability.configure_logging()

@@ -1,0 +1,185 @@
+"""Typed settings: defaults per stack, and every bad input named by its config key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from infra.settings import ConfigError, StackSettings
+from tests.conftest import DROP, GATEWAY_TOKEN, QDRANT_API_KEY, Deploy
+
+
+def problems_of(deploy: Deploy, stack: str = "studio", **kwargs: Any) -> list[str]:
+    run = deploy(stack, check=False, **kwargs)
+    assert isinstance(run.error, ConfigError), run.error
+    assert run.registrations == []
+    return run.error.problems
+
+
+def test_cluster_name_defaults_to_the_stack_name() -> None:
+    assert StackSettings.model_validate({"stack": "homelab"}).cluster_name == "homelab"
+
+
+def test_delete_on_destroy_defaults_per_stack() -> None:
+    assert StackSettings.model_validate({"stack": "studio"}).cluster.delete_on_destroy is True
+    assert StackSettings.model_validate({"stack": "homelab"}).cluster.delete_on_destroy is False
+
+
+def test_settings_are_frozen() -> None:
+    settings = StackSettings.model_validate({"stack": "studio"})
+    with pytest.raises(ValidationError, match="frozen"):
+        settings.namespace = "other"  # type: ignore[misc]
+
+
+def test_every_problem_is_listed_with_its_key_at_once(deploy: Deploy) -> None:
+    problems = problems_of(
+        deploy,
+        overrides={
+            "gateway.replicas": 0,
+            "embedding.image": "ghcr.io/huggingface/text-embeddings-inference",
+            "cluster.workers": -1,
+        },
+    )
+
+    assert any(p.startswith("agent-platform:gateway.replicas:") for p in problems)
+    assert any(p.startswith("agent-platform:embedding.image:") and "no tag" in p for p in problems)
+    assert any(p.startswith("agent-platform:cluster.workers:") for p in problems)
+    assert len(problems) == 3
+
+
+def test_unknown_nested_key_is_rejected_with_its_path(deploy: Deploy) -> None:
+    problems = problems_of(deploy, overrides={"cluster.nodeImgae": "kindest/node:v1.34.0"})
+
+    assert problems == [
+        "agent-platform:cluster.nodeImgae: unknown key; check its spelling against the "
+        "README's config reference"
+    ]
+
+
+def test_unknown_top_level_key_is_rejected(deploy: Deploy) -> None:
+    problems = problems_of(deploy, overrides={"gatway": {"replicas": 2}})
+
+    assert "agent-platform:gatway: unknown key; the supported keys are listed in the README" in (
+        problems
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "expected"),
+    [
+        ({"gateway.image": "nginxinc/nginx-unprivileged:latest"}, "gateway.image", "'latest'"),
+        ({"mcp.image": "mcp/qdrant"}, "mcp.image", "no tag"),
+        ({"vectorSearch.image": "Qdrant/Qdrant:v1"}, "vectorSearch.image", "not an image"),
+        (
+            {"embedding.image": "ghcr.io/x/tei:1.8@sha256:abc"},
+            "embedding.image",
+            "not an image reference",
+        ),
+        ({"embedding.replicas": 0}, "embedding.replicas", "greater than or equal to 1"),
+        (
+            {"gateway.autoscaling": {"enabled": True, "minReplicas": 5, "maxReplicas": 2}},
+            "gateway.autoscaling",
+            "minReplicas 5 is greater than maxReplicas 2",
+        ),
+        ({"vectorSearch.storage": {"size": "20GB"}}, "vectorSearch.storage.size", "quantity"),
+        ({"vectorSearch.storage": {"size": "0"}}, "vectorSearch.storage.size", "greater than"),
+        ({"gateway.port": 70000}, "gateway.port", "less than or equal to 65535"),
+        ({"gateway.port": 80}, "gateway.port", "greater than or equal to 1024"),
+        (
+            {"vectorSearch.httpPort": 6334},
+            "vectorSearch",
+            "httpPort and grpcPort are both 6334",
+        ),
+        (
+            {"cluster.registry": {"enabled": True, "hostPort": 8080}},
+            "cluster",
+            "gatewayHostPort and registry.hostPort are both 8080",
+        ),
+        (
+            {
+                "gateway.resources": {
+                    "requests": {"cpu": "2", "memory": "64Mi"},
+                    "limits": {"cpu": "1", "memory": "64Mi"},
+                }
+            },
+            "gateway.resources",
+            "requests.cpu 2 exceeds limits.cpu 1",
+        ),
+        ({"cluster.target": "eks"}, "cluster.target", "'kind', 'existing' or 'render'"),
+        ({"namespace": "Agent_Platform"}, "namespace", "not a Kubernetes name"),
+        ({"cluster.createTimeoutSeconds": 5}, "cluster.createTimeoutSeconds", "60"),
+        ({"embedding.model": "all-MiniLM"}, "embedding.model", "owner/name"),
+        ({"gateway.maxBodySize": "1 MB"}, "gateway.maxBodySize", "nginx size"),
+        (
+            {"vectorSearch.snapshots": {"enabled": True}},
+            "vectorSearch.snapshots",
+            "no bucket is set",
+        ),
+    ],
+)
+def test_bad_setting_is_rejected_naming_its_key(
+    deploy: Deploy, overrides: dict[str, Any], key: str, expected: str
+) -> None:
+    problems = problems_of(deploy, overrides=overrides)
+
+    matching = [p for p in problems if p.startswith(f"agent-platform:{key}:")]
+    assert matching, problems
+    assert any(expected in p for p in matching), matching
+
+
+def test_missing_required_secret_is_named_with_the_command_to_set_it(deploy: Deploy) -> None:
+    problems = problems_of(deploy, secrets={"vectorSearchApiKey": QDRANT_API_KEY})
+
+    assert problems == [
+        "agent-platform:gatewayToken: required (the gateway's bearer token); set it with "
+        "`pulumi config set --secret gatewayToken <value>`"
+    ]
+
+
+def test_secret_stored_in_plain_text_is_rejected(deploy: Deploy) -> None:
+    problems = problems_of(
+        deploy,
+        secrets={"vectorSearchApiKey": QDRANT_API_KEY},
+        overrides={"gatewayToken": GATEWAY_TOKEN},
+    )
+
+    assert any(
+        p.startswith("agent-platform:gatewayToken: is stored in plain text") for p in problems
+    )
+    assert all(GATEWAY_TOKEN not in p for p in problems)
+
+
+def test_snapshot_credentials_are_required_only_when_snapshots_are_enabled(
+    deploy: Deploy,
+) -> None:
+    problems = problems_of(
+        deploy,
+        overrides={"vectorSearch.snapshots": {"enabled": True, "bucket": "agent-snapshots"}},
+    )
+
+    assert [p.split(":")[1] for p in problems] == [
+        "snapshotAccessKeyId",
+        "snapshotSecretAccessKey",
+    ]
+
+
+def test_existing_target_requires_a_kubeconfig_secret(deploy: Deploy) -> None:
+    problems = problems_of(deploy, overrides={"cluster.target": "existing"})
+
+    assert len(problems) == 1
+    assert problems[0].startswith("agent-platform:kubeconfig: required")
+
+
+def test_quantities_accept_plain_numbers_from_yaml(deploy: Deploy) -> None:
+    run = deploy(
+        "studio",
+        {"budget": {"cpu": 1, "memory": "2Gi"}},
+    )
+    assert run.error is None
+
+
+def test_stack_file_without_optional_objects_uses_defaults(deploy: Deploy) -> None:
+    run = deploy("studio", {"agent-platform:mcp": DROP, "agent-platform:budget": DROP})
+    assert run.error is None

@@ -1,0 +1,65 @@
+"""Stack selection and the whole program per stack (under mocks)."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.settings import ConfigError, StackError
+from tests.conftest import Deploy
+
+
+@pytest.mark.parametrize("stack", ["prod", "dev", "Studio", "studio ", ""])
+def test_unsupported_stack_fails_before_any_resource(deploy: Deploy, stack: str) -> None:
+    run = deploy(stack, config={}, check=False)
+
+    assert isinstance(run.error, StackError)
+    assert f"stack {stack!r} is not supported" in str(run.error)
+    assert "studio, homelab" in str(run.error)
+    assert run.registrations == []
+
+
+@pytest.mark.parametrize("stack", ["studio", "homelab"])
+def test_stack_registers_cluster_then_provider_with_its_kubeconfig(
+    deploy: Deploy, stack: str
+) -> None:
+    run = deploy(stack)
+
+    cluster = run.one("agent-platform:cluster:KindCluster")
+    assert cluster.name == stack
+    command = run.one("command:local:Command")
+    assert command.parent == cluster.urn
+    provider = run.one("pulumi:providers:kubernetes")
+    assert provider.inputs["kubeconfig"] == "apiVersion: v1\nkind: Config\nclusters: []\n" + (
+        "# mock kubeconfig\n"
+    )
+    assert command.urn in provider.dependencies
+    assert run.outputs["clusterName"] == stack
+    assert run.outputs["kubeContext"] == f"kind-{stack}"
+    assert "kubeconfig" in run.secret_outputs
+
+
+def test_studio_deletes_its_cluster_on_destroy_and_homelab_keeps_it(deploy: Deploy) -> None:
+    studio = deploy("studio").one("command:local:Command")
+    homelab = deploy("homelab").one("command:local:Command")
+
+    assert "delete-kind-cluster.sh" in studio.inputs["delete"]
+    assert studio.retain_on_delete is False
+    assert "delete" not in homelab.inputs
+    assert homelab.retain_on_delete is True
+
+
+def test_bad_config_fails_before_any_resource(deploy: Deploy) -> None:
+    run = deploy("studio", {"gateway.replicas": 0}, check=False)
+
+    assert isinstance(run.error, ConfigError)
+    assert "agent-platform:gateway.replicas" in str(run.error)
+    assert run.registrations == []
+
+
+def test_bad_cluster_name_fails_before_any_resource(deploy: Deploy) -> None:
+    run = deploy("homelab", {"cluster.name": "lab;rm -rf ~"}, check=False)
+
+    assert isinstance(run.error, ConfigError)
+    assert "agent-platform:cluster.name" in str(run.error)
+    assert "not a lowercase DNS-1123 label" in str(run.error)
+    assert run.registrations == []
