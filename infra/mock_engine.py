@@ -14,11 +14,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Final
 
 import pulumi
-import yaml
 from google.protobuf import json_format
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks as pulumi_mocks
@@ -169,15 +167,6 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 if isinstance(value, dict) and value.get(rpc._special_sig_key) == SECRET_SIG  # noqa: SLF001
             }
         return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
-
-
-def stack_config(stack: str, project_dir: Path) -> dict[str, Any]:
-    """The ``config:`` map of ``Pulumi.<stack>.yaml`` (empty when there is no such file)."""
-    path = project_dir / f"Pulumi.{stack}.yaml"
-    if not path.exists():
-        return {}
-    document = yaml.safe_load(path.read_text()) or {}
-    return dict(document.get("config") or {})
 
 
 def run_program(

@@ -15,9 +15,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Final, Literal, Self
 
 import pulumi
+import yaml
 from pulumi.runtime import config as runtime_config
 from pydantic import (
     AfterValidator,
@@ -532,6 +534,33 @@ def _describe(error: Mapping[str, Any]) -> str:
     elif error["type"] == "missing":
         message = "required"
     return f"{_format_location(tuple(error['loc']))}: {message}"
+
+
+def read_stack_file(stack: str, project_dir: Path) -> dict[str, Any]:
+    """The ``config:`` map of ``Pulumi.<stack>.yaml`` (empty when there is no such file)."""
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        return {}
+    document = yaml.safe_load(path.read_text()) or {}
+    return dict(document.get("config") or {})
+
+
+def settings_from_stack_file(stack: str, project_dir: Path) -> StackSettings:
+    """The non-secret settings of a stack, for tools that run outside ``pulumi`` (preflight).
+
+    Raises :class:`StackError` or :class:`ConfigError` like :func:`load`.
+    """
+    supported = check_stack(stack)
+    prefix = f"{PROJECT}:"
+    raw: dict[str, Any] = {"stack": supported}
+    for key, value in read_stack_file(stack, project_dir).items():
+        name = key.removeprefix(prefix)
+        if key.startswith(prefix) and name in CONFIG_KEYS:
+            raw[name] = value
+    try:
+        return StackSettings.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(stack, [_describe(item) for item in error.errors()]) from error
 
 
 def load(stack: str, config: pulumi.Config | None = None) -> tuple[StackSettings, StackSecrets]:

@@ -16,8 +16,10 @@ import pytest
 import structlog
 
 from infra import observability
-from infra.mock_engine import ProgramRun, run_program, stack_config
+from infra.mock_engine import ProgramRun, run_program
 from infra.program import run
+from infra.settings import read_stack_file
+from tests.stub_tools import Tools
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
@@ -59,7 +61,7 @@ def deploy() -> Deploy:
         config: Mapping[str, Any] | None = None,
         check: bool = True,
     ) -> ProgramRun:
-        base = dict(config) if config is not None else stack_config(stack, PROJECT_DIR)
+        base = dict(config) if config is not None else read_stack_file(stack, PROJECT_DIR)
         return run_program(
             run,
             stack=stack,
@@ -77,3 +79,9 @@ def _fresh_logging() -> Iterator[None]:
     yield
     structlog.contextvars.clear_contextvars()
     observability.configure_logging()
+
+
+@pytest.fixture
+def tools(tmp_path: Path) -> Tools:
+    """Stub kind/docker/kubectl/podman/pulumi on a PATH of their own (see tests/stub_tools.py)."""
+    return Tools(tmp_path)

@@ -7,7 +7,7 @@ import pty
 
 import pytest
 
-from tests.scripts.conftest import Tools
+from tests.stub_tools import Tools
 
 KIND_CONFIG = "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n"
 STUB_KUBECONFIG = "apiVersion: v1\nkind: Config\ncurrent-context: kind-studio\n# stub kubeconfig\n"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.scripts.conftest import Tools
+from tests.stub_tools import Tools
 
 
 def test_up_creates_the_registry_on_loopback_then_reuses_it(tools: Tools) -> None:

@@ -6,7 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.scripts.conftest import REPO
+from tests.stub_tools import REPO
 
 
 def shell_scripts() -> list[Path]:

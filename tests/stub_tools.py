@@ -1,4 +1,4 @@
-"""Run the operator scripts for real, with stub kind/docker/kubectl first on PATH.
+"""Run the operator scripts for real, with stub kind/docker/kubectl/pulumi first on PATH.
 
 PATH holds only the stubs and the few system tools the scripts use, so a test controls exactly
 which tools exist (this machine may have a real kubectl, for one).
@@ -10,20 +10,17 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = REPO / "scripts"
 STUB = Path(__file__).resolve().parent / "stubs" / "fake-tool"
 SYSTEM_TOOLS = (
     "bash", "env", "timeout", "cat", "grep", "mktemp", "rm", "dirname", "basename", "sleep",
-    "mv", "cp", "touch", "python3",
+    "mv", "cp", "touch", "python3", "od", "tr", "mkdir",
 )  # fmt: skip
-STUBBED = ("kind", "docker", "kubectl", "podman")
+STUBBED = ("kind", "docker", "kubectl", "podman", "pulumi")
 
 
 @dataclass
@@ -61,6 +58,9 @@ class Tools:
 
     def fail(self, tool: str, subcommand: str) -> None:
         (self.state / f"fail-{tool}-{subcommand}").touch()
+
+    def version(self, tool: str, version: str) -> None:
+        (self.state / f"version-{tool}").write_text(version)
 
     def existing_clusters(self, *names: str) -> None:
         (self.state / "clusters").write_text("".join(f"{name}\n" for name in names))
@@ -110,15 +110,3 @@ class Tools:
             time.monotonic() - started,
             self.calls(),
         )
-
-
-@pytest.fixture
-def tools(tmp_path: Path) -> Tools:
-    return Tools(tmp_path)
-
-
-RunScript = Callable[..., Result]
-
-
-def tool_names(calls: Iterable[list[str]]) -> set[str]:
-    return {call[0] for call in calls}

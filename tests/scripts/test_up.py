@@ -1,0 +1,50 @@
+"""scripts/up: the README's bring-up command, against a stub pulumi."""
+
+from __future__ import annotations
+
+from tests.stub_tools import Tools
+
+
+def test_up_creates_the_stack_generates_secrets_on_stdin_and_runs_up(tools: Tools) -> None:
+    result = tools.run("up", "studio", "--yes")
+
+    assert result.returncode == 0, result.stderr
+    assert result.called("pulumi", "stack", "init", "studio", "--secrets-provider", "passphrase")
+    for key in ("gatewayToken", "vectorSearchApiKey"):
+        assert result.called("pulumi", "config", "set", "--stack", "studio", "--secret", key)
+        secret = (tools.state / f"pulumi-config-{key}").read_text()
+        assert len(secret) == 64
+        assert all(secret not in "\t".join(call) for call in result.calls)
+    assert result.called("pulumi", "up", "--stack", "studio", "--yes")
+    assert f"file://{tools.state}/.pulumi-agent-platform" in result.stderr
+
+
+def test_up_keeps_existing_stack_and_secrets(tools: Tools) -> None:
+    (tools.state / "pulumi-stack-homelab").touch()
+    for key in ("gatewayToken", "vectorSearchApiKey"):
+        (tools.state / f"pulumi-config-{key}").write_text("kept")
+
+    result = tools.run("up", "homelab")
+
+    assert result.returncode == 0, result.stderr
+    assert not result.called("pulumi", "stack", "init")
+    assert not result.called("pulumi", "config", "set")
+    assert (tools.state / "pulumi-config-gatewayToken").read_text() == "kept"
+
+
+def test_up_rejects_an_unsupported_stack_before_calling_pulumi(tools: Tools) -> None:
+    result = tools.run("up", "prod")
+
+    assert result.returncode == 2
+    assert "stack 'prod' is not supported" in result.stderr
+    assert result.calls == []
+
+
+def test_up_stops_when_preflight_fails(tools: Tools) -> None:
+    tools.version("kind", "0.19.0")
+
+    result = tools.run("up", "studio")
+
+    assert result.returncode == 1
+    assert "preflight failed" in result.stderr
+    assert not result.called("pulumi", "up")
