@@ -1,17 +1,159 @@
-"""The platform on the cluster (filled in by the components issue)."""
+"""The platform on the cluster: namespace, then VectorSearch, Embedding, McpServer, Gateway.
+
+Each component receives its own settings slice, the shared :class:`PlatformContext` and the
+endpoints (Outputs) of what it talks to: no component knows another's DNS name.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from infra.components.embedding import Embedding, EmbeddingArgs
+from infra.components.gateway import Gateway, GatewayArgs, Upstream
+from infra.components.mcp import McpServer, McpServerArgs
+from infra.components.vector_search import VectorSearch, VectorSearchArgs
+from infra.observability import phase
 from infra.settings import StackSecrets, StackSettings
+from infra.workload import PART_OF, PlatformContext
+
+REGISTRY_HELP: Final = "https://kind.sigs.k8s.io/docs/user/local-registry/"
+
+
+class PlatformNamespace(pulumi.ComponentResource):
+    """The namespace, enforcing Pod Security "restricted" and denying all traffic by default;
+    each workload's own NetworkPolicy then allows exactly its flows."""
+
+    TYPE: Final = "agent-platform:platform:Namespace"
+
+    name: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        settings: StackSettings,
+        provider: k8s.Provider,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(self.TYPE, name, None, opts)
+        options = pulumi.ResourceOptions(parent=self, provider=provider)
+        version = f"v{settings.cluster.kubernetes_version}"
+        namespace = k8s.core.v1.Namespace(
+            "namespace",
+            metadata={
+                "name": settings.namespace,
+                "labels": {
+                    "app.kubernetes.io/part-of": PART_OF,
+                    "app.kubernetes.io/managed-by": "pulumi",
+                    "pod-security.kubernetes.io/enforce": "restricted",
+                    "pod-security.kubernetes.io/enforce-version": version,
+                    "pod-security.kubernetes.io/audit": "restricted",
+                    "pod-security.kubernetes.io/warn": "restricted",
+                },
+            },
+            opts=options,
+        )
+        self.name = namespace.metadata.name
+        k8s.networking.v1.NetworkPolicy(
+            "default-deny",
+            metadata={"name": "default-deny", "namespace": self.name},
+            spec={"pod_selector": {}, "policy_types": ["Ingress", "Egress"]},
+            opts=options,
+        )
+        registry = settings.cluster.registry
+        if settings.cluster.target == "kind" and registry.enabled:
+            # KEP-1755: tells tools (tilt, skaffold, ...) where to push images for this cluster.
+            k8s.core.v1.ConfigMap(
+                "local-registry-hosting",
+                metadata={"name": "local-registry-hosting", "namespace": "kube-public"},
+                data={
+                    "localRegistryHosting.v1": (
+                        f'host: "localhost:{registry.host_port}"\nhelp: "{REGISTRY_HELP}"\n'
+                    )
+                },
+                opts=options,
+            )
+        self.register_outputs({"name": self.name})
+
+
+def gateway_url(settings: StackSettings, in_cluster: pulumi.Output[str]) -> pulumi.Output[str]:
+    """Where clients reach the gateway: the host port on kind (on every address of the host
+    when ``listenAddress`` is 0.0.0.0, loopback included), the Service elsewhere."""
+    cluster = settings.cluster
+    if cluster.target == "kind":
+        return pulumi.Output.from_input(f"http://localhost:{cluster.gateway_host_port}")
+    return in_cluster
 
 
 def deploy_platform(
     settings: StackSettings, secrets: StackSecrets, provider: k8s.Provider
 ) -> dict[str, pulumi.Output[Any]]:
-    del settings, secrets, provider
-    return {}
+    with phase("namespace", resource=settings.namespace):
+        namespace = PlatformNamespace("platform", settings, provider)
+    context = PlatformContext(
+        namespace=namespace.name,
+        provider=provider,
+        stack=settings.stack,
+        cluster_name=settings.cluster_name,
+        otlp_endpoint=settings.observability.otlp_endpoint,
+        otlp_port=settings.observability.otlp_port,
+        metrics_namespace=settings.observability.metrics_namespace,
+    )
+    mcp_uses_embedding = settings.mcp.use_embedding_service
+
+    with phase("component", resource="vector-search"):
+        vector_search = VectorSearch(
+            "vector-search",
+            VectorSearchArgs(settings=settings.vector_search, context=context, secrets=secrets),
+        )
+    with phase("component", resource="embedding"):
+        embedding = Embedding(
+            "embedding",
+            EmbeddingArgs(
+                settings=settings.embedding,
+                context=context,
+                allow_from=("gateway", "mcp") if mcp_uses_embedding else ("gateway",),
+            ),
+        )
+    with phase("component", resource="mcp"):
+        mcp = McpServer(
+            "mcp",
+            McpServerArgs(
+                settings=settings.mcp,
+                context=context,
+                vector_search_url=vector_search.url,
+                vector_search_port=vector_search.port,
+                api_key_secret_name=vector_search.api_key_secret_name,
+                api_key_field=vector_search.api_key_field,
+                embedding_url=embedding.url if mcp_uses_embedding else None,
+                embedding_port=embedding.port if mcp_uses_embedding else None,
+            ),
+        )
+    with phase("component", resource="gateway"):
+        gateway = Gateway(
+            "gateway",
+            GatewayArgs(
+                settings=settings.gateway,
+                context=context,
+                token=secrets.gateway_token,
+                vector_search_api_key=secrets.vector_search_api_key,
+                embedding=Upstream(embedding.host, embedding.port),
+                vector_search=Upstream(vector_search.host, vector_search.port),
+                mcp=Upstream(mcp.host, mcp.port),
+                service_type="NodePort" if settings.cluster.target == "kind" else "ClusterIP",
+            ),
+        )
+
+    return {
+        "namespace": namespace.name,
+        "gatewayUrl": gateway_url(settings, gateway.url),
+        "endpoints": pulumi.Output.all(
+            gateway=gateway.url,
+            embedding=embedding.url,
+            vectorSearch=vector_search.url,
+            vectorSearchGrpc=vector_search.grpc_url,
+            mcp=mcp.url,
+        ),
+    }

@@ -28,8 +28,6 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
-    ValidationInfo,
-    field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
@@ -182,6 +180,20 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 UnprivilegedPort = Annotated[int, Field(ge=1024, le=65535)]
 
 
+TOKEN_PATTERN: Final = re.compile(r"[A-Za-z0-9._~+/=-]{16,}")
+"""Tokens and API keys: RFC 6750 bearer characters (safe inside the gateway's nginx config and
+an HTTP header), at least 16 of them."""
+
+
+def check_token(value: str, key: str) -> str:
+    if TOKEN_PATTERN.fullmatch(value) is None:
+        raise ValueError(
+            f"{key} must be at least 16 characters of A-Z a-z 0-9 . _ ~ + / = - "
+            "(e.g. `openssl rand -hex 32`)"
+        )
+    return value
+
+
 class Model(BaseModel):
     """Base for every settings model: frozen, strict about keys, camelCase in YAML."""
 
@@ -224,8 +236,9 @@ class ClusterSettings(Model):
     workers: int = Field(0, ge=0, le=8)
     create_timeout_seconds: int = Field(600, ge=60, le=3600)
     delete_timeout_seconds: int = Field(300, ge=30, le=3600)
-    delete_on_destroy: bool | None = None
-    """Defaults per stack: studio deletes its cluster on destroy, homelab keeps it."""
+    delete_on_destroy: bool = True
+    """Defaults per stack (STACK_DEFAULTS): studio deletes its cluster on destroy, homelab
+    keeps it."""
     gateway_host_port: Port = 8080
     listen_address: Literal["127.0.0.1", "0.0.0.0"] = "127.0.0.1"  # noqa: S104 (documented choice)
     """Where the gateway's host port listens: loopback only, or every interface (homelab)."""
@@ -359,6 +372,9 @@ class StorageSettings(Model):
     size: SizeQuantity = "1Gi"
     storage_class: KubernetesName | None = None
     """Default: the cluster's default StorageClass (kind: ``standard``, local-path)."""
+    protect: bool = True
+    """Pulumi ``protect`` on the data volume: destroy and replacement fail until it is lifted
+    (README: "Deleting vector data on purpose"). Defaults per stack: homelab on, studio off."""
 
 
 class SnapshotSettings(Model):
@@ -389,6 +405,16 @@ class VectorSearchSettings(Workload):
         self._distinct_ports(http_port=self.http_port, grpc_port=self.grpc_port)
         return self
 
+    @model_validator(mode="after")
+    def _single_node(self) -> Self:
+        # Several replicas of a single-node Qdrant are several databases behind one Service.
+        if self.replicas != 1 or self.autoscaling.enabled:
+            raise ValueError(
+                "replicas must be 1 and autoscaling off: several Qdrant replicas need its "
+                "distributed mode, which this program does not configure"
+            )
+        return self
+
 
 class McpSettings(Workload):
     image: Image = "mcp/qdrant:0.8.0"
@@ -404,8 +430,20 @@ class McpSettings(Workload):
 
 
 class ObservabilitySettings(Model):
-    otlp_endpoint: str | None = Field(None, pattern=r"^https?://[^\s]+$")
-    """An in-cluster OpenTelemetry collector; sets OTEL_EXPORTER_OTLP_ENDPOINT on workloads."""
+    otlp_endpoint: str | None = Field(None, pattern=r"^https?://[^\s/]+(:[0-9]+)?/?$")
+    """An OpenTelemetry collector (e.g. http://otel-collector.observability:4318); sets
+    OTEL_EXPORTER_OTLP_ENDPOINT on workloads and allows egress to its port."""
+    metrics_namespace: KubernetesName | None = "monitoring"
+    """Namespace allowed to scrape the workloads' metrics ports (None: nobody)."""
+
+    @property
+    def otlp_port(self) -> int | None:
+        if self.otlp_endpoint is None:
+            return None
+        match = re.search(r":(\d+)/?$", self.otlp_endpoint.split("://", 1)[1])
+        if match:
+            return int(match[1])
+        return 443 if self.otlp_endpoint.startswith("https") else 80
 
 
 class BudgetSettings(Model):
@@ -418,6 +456,29 @@ class BudgetSettings(Model):
 # --------------------------------------------------------------------------------------------
 # The stack
 # --------------------------------------------------------------------------------------------
+
+STACK_DEFAULTS: Final[dict[str, dict[str, Any]]] = {
+    "studio": {
+        "cluster": {"name": "studio", "deleteOnDestroy": True},
+        "vectorSearch": {"storage": {"protect": False}},
+    },
+    "homelab": {
+        "cluster": {"name": "homelab", "deleteOnDestroy": False},
+        "vectorSearch": {"storage": {"protect": True}},
+    },
+}
+"""What differs by stack when the stack file does not say: a laptop cluster is disposable, a
+server's is not. The stack files set everything else explicitly."""
+
+
+def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 class StackSettings(Model):
@@ -433,18 +494,12 @@ class StackSettings(Model):
     observability: ObservabilitySettings = ObservabilitySettings()
     budget: BudgetSettings = BudgetSettings()
 
-    @field_validator("cluster", mode="after")
+    @model_validator(mode="before")
     @classmethod
-    def _cluster_defaults_from_stack(cls, cluster: ClusterSettings, info: ValidationInfo) -> Any:
-        stack = info.data.get("stack")
-        if stack is None:
-            return cluster
-        updates: dict[str, Any] = {}
-        if cluster.name is None:
-            updates["name"] = validate_cluster_name(stack)
-        if cluster.delete_on_destroy is None:
-            updates["delete_on_destroy"] = stack == "studio"
-        return cluster.model_copy(update=updates) if updates else cluster
+    def _stack_defaults(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("stack") in STACK_DEFAULTS:
+            return _deep_merge(STACK_DEFAULTS[data["stack"]], data)
+        return data
 
     @property
     def cluster_name(self) -> str:
@@ -610,7 +665,9 @@ def _load_secrets(
 ) -> tuple[StackSecrets | None, list[str]]:
     problems: list[str] = []
 
-    def secret(key: str, why: str, required: bool) -> pulumi.Output[str] | None:
+    def secret(
+        key: str, why: str, required: bool, token: bool = False
+    ) -> pulumi.Output[str] | None:
         full_key = config.full_key(key)
         plaintext = runtime_config.get_config(full_key)
         if plaintext is None or plaintext == "":
@@ -627,12 +684,18 @@ def _load_secrets(
             )
             return None
         redact_value(str(plaintext))
+        if token:
+            try:
+                check_token(str(plaintext), key)
+            except ValueError as error:
+                problems.append(f"{full_key}: {error}")
+                return None
         return pulumi.Output.secret(str(plaintext))
 
     target = settings.cluster.target if settings else "kind"
     snapshots = settings is not None and settings.vector_search.snapshots.enabled
-    gateway_token = secret("gatewayToken", "the gateway's bearer token", required=True)
-    api_key = secret("vectorSearchApiKey", "the vector search API key", required=True)
+    gateway_token = secret("gatewayToken", "the gateway's bearer token", required=True, token=True)
+    api_key = secret("vectorSearchApiKey", "the vector search API key", required=True, token=True)
     access_key = secret(
         "snapshotAccessKeyId", "vectorSearch.snapshots.enabled is true", required=snapshots
     )

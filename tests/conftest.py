@@ -85,3 +85,14 @@ def _fresh_logging() -> Iterator[None]:
 def tools(tmp_path: Path) -> Tools:
     """Stub kind/docker/kubectl/podman/pulumi on a PATH of their own (see tests/stub_tools.py)."""
     return Tools(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def studio() -> ProgramRun:
+    """The studio stack as its stack file says, run once per test module (read-only use)."""
+    return run_program(
+        run,
+        stack="studio",
+        config=read_stack_file("studio", PROJECT_DIR),
+        secrets=KNOWN_SECRETS,
+    )

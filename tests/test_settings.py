@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from infra.settings import ConfigError, StackSettings
-from tests.conftest import DROP, GATEWAY_TOKEN, QDRANT_API_KEY, Deploy
+from tests.conftest import DROP, GATEWAY_TOKEN, KNOWN_SECRETS, QDRANT_API_KEY, Deploy
 
 
 def problems_of(deploy: Deploy, stack: str = "studio", **kwargs: Any) -> list[str]:
@@ -183,3 +183,54 @@ def test_quantities_accept_plain_numbers_from_yaml(deploy: Deploy) -> None:
 def test_stack_file_without_optional_objects_uses_defaults(deploy: Deploy) -> None:
     run = deploy("studio", {"agent-platform:mcp": DROP, "agent-platform:budget": DROP})
     assert run.error is None
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("gatewayToken", "short"),
+        ("gatewayToken", 'with"quote-0123456789'),
+        ("vectorSearchApiKey", "with space 0123456789"),
+        ("gatewayToken", "semi;colon-0123456789"),
+    ],
+)
+def test_token_that_nginx_or_http_could_not_carry_is_rejected(
+    deploy: Deploy, key: str, value: str
+) -> None:
+    problems = problems_of(deploy, secrets={**KNOWN_SECRETS, key: value})
+
+    assert problems == [
+        f"agent-platform:{key}: {key} must be at least 16 characters of A-Z a-z 0-9 . _ ~ + / = - "
+        "(e.g. `openssl rand -hex 32`)"
+    ]
+    assert all(value not in problem for problem in problems)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "expected"),
+    [
+        ({"vectorSearch.replicas": 2}, "vectorSearch", "replicas must be 1"),
+        (
+            {"vectorSearch.autoscaling": {"enabled": True}},
+            "vectorSearch",
+            "distributed mode",
+        ),
+        ({"observability": {"otlpEndpoint": "otel:4318"}}, "observability.otlpEndpoint", "match"),
+        ({"mcp.collection": "no spaces allowed"}, "mcp.collection", "match"),
+        ({"gateway.nodePort": 8080}, "gateway.nodePort", "30000"),
+        ({"embedding.cacheSize": "lots"}, "embedding.cacheSize", "quantity"),
+        (
+            {"gateway.resources": {"requests": {"cpu": "1"}}},
+            "gateway.resources.requests.memory",
+            "required",
+        ),
+    ],
+)
+def test_bad_platform_setting_is_rejected_naming_its_key(
+    deploy: Deploy, overrides: dict[str, Any], key: str, expected: str
+) -> None:
+    problems = problems_of(deploy, overrides=overrides)
+
+    matching = [p for p in problems if p.startswith(f"agent-platform:{key}:")]
+    assert matching, problems
+    assert any(expected in p for p in matching), matching

@@ -1,0 +1,213 @@
+"""The gateway's nginx configuration, generated from typed settings.
+
+Routes (every one but ``/healthz`` needs ``Authorization: Bearer <gatewayToken>``):
+
+| path               | upstream                     | note                                 |
+|--------------------|------------------------------|--------------------------------------|
+| ``/v1/embeddings`` | embedding ``/v1/embeddings`` | TEI's OpenAI-compatible endpoint     |
+| ``/v1/embed``      | embedding ``/embed``         | TEI's native endpoint                |
+| ``/v1/search/...`` | vector search ``/...``       | Qdrant REST; the gateway adds its key |
+| ``/mcp``           | MCP server ``/mcp``          | streamable HTTP: unbuffered          |
+| ``/healthz``       | answered by nginx            | no token                             |
+
+Behaviour: JSON 401 with ``WWW-Authenticate`` without the token; per-client rate limit answering
+JSON 429 with ``Retry-After``; a request body limit (JSON 413); upstream timeouts; security
+headers on every answer; JSON access logs that contain neither the ``Authorization`` header nor
+the query string. The client's token is not forwarded upstream.
+
+The configuration contains the token and the vector search API key, so it is rendered inside an
+``Output.apply`` (it stays a Pulumi secret) and stored in a Kubernetes Secret, never a ConfigMap.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Final
+
+from infra.settings import GatewaySettings, check_token
+
+RETRY_AFTER_SECONDS: Final = 1
+SECURITY_HEADERS: Final = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+    ("Cache-Control", "no-store"),
+)
+
+
+@dataclass(frozen=True)
+class Upstream:
+    host: str
+    port: int
+
+
+@dataclass(frozen=True)
+class Upstreams:
+    embedding: Upstream
+    vector_search: Upstream
+    mcp: Upstream
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where nginx writes; the defaults suit the unprivileged image with a read-only root."""
+
+    pid: str = "/tmp/nginx.pid"  # noqa: S108 (an emptyDir of the pod's own)
+    temp: str = "/tmp"  # noqa: S108
+
+
+def _headers(indent: str) -> str:
+    return "".join(
+        f'{indent}add_header {name} "{value}" always;\n' for name, value in SECURITY_HEADERS
+    )
+
+
+def _json_answer(status: int, body: dict[str, object], indent: str, extra_headers: str = "") -> str:
+    text = json.dumps(body, separators=(",", ":"))
+    return (
+        f"{_headers(indent)}{extra_headers}"
+        f"{indent}default_type application/json;\n"
+        f"{indent}return {status} '{text}';\n"
+    )
+
+
+def _json_error(status: int, error: str, indent: str, extra_headers: str = "") -> str:
+    return _json_answer(status, {"error": error, "status": status}, indent, extra_headers)
+
+
+def _protected(
+    path: str, upstream: str, uri: str, settings: GatewaySettings, extra: str = ""
+) -> str:
+    timeout = settings.upstream_timeout_seconds
+    return f"""
+        location {path} {{
+            if ($authorized = 0) {{ return 401; }}
+            limit_req zone=per_client burst={settings.rate_limit.burst} nodelay;
+{_headers("            ")}            proxy_pass http://{upstream}{uri};
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $proxy_host;
+            # The gateway's token is for the gateway: upstreams never see it.
+            proxy_set_header Authorization "";
+            proxy_set_header X-Request-ID $request_id;
+            proxy_set_header X-Forwarded-For $remote_addr;
+            proxy_connect_timeout 5s;
+            proxy_send_timeout {timeout}s;
+            proxy_read_timeout {timeout}s;
+{extra}        }}"""
+
+
+def render(
+    settings: GatewaySettings,
+    upstreams: Upstreams,
+    *,
+    token: str,
+    vector_search_api_key: str,
+    paths: Paths | None = None,
+    listen_host: str | None = None,
+) -> str:
+    """The complete ``nginx.conf``. Raises ValueError for a token nginx could not hold (the
+    settings loader already rejects those, naming the config key)."""
+    check_token(token, "gatewayToken")
+    check_token(vector_search_api_key, "vectorSearchApiKey")
+    paths = paths or Paths()
+    rate = settings.rate_limit.requests_per_second
+    mcp_extra = (
+        "            # Streamable HTTP: server-sent events must reach the client as they come.\n"
+        "            proxy_buffering off;\n"
+        "            proxy_cache off;\n"
+    )
+    search_extra = f'            proxy_set_header api-key "{vector_search_api_key}";\n'
+    www_authenticate = '            add_header WWW-Authenticate "Bearer" always;\n'
+    retry_after = f'            add_header Retry-After "{RETRY_AFTER_SECONDS}" always;\n'
+    return f"""# Generated by the agent-platform program (infra/components/gateway_config.py).
+worker_processes auto;
+pid {paths.pid};
+error_log /dev/stderr warn;
+
+events {{
+    worker_connections 1024;
+}}
+
+http {{
+    client_body_temp_path {paths.temp}/client_body;
+    proxy_temp_path {paths.temp}/proxy;
+    fastcgi_temp_path {paths.temp}/fastcgi;
+    uwsgi_temp_path {paths.temp}/uwsgi;
+    scgi_temp_path {paths.temp}/scgi;
+
+    server_tokens off;
+    sendfile on;
+    keepalive_timeout 65s;
+    client_max_body_size {settings.max_body_size};
+
+    # JSON access log. $uri, not $request_uri: a query string may carry credentials; and no
+    # request header is logged, so the Authorization header never is.
+    log_format json escape=json '{{"time":"$time_iso8601","request_id":"$request_id",'
+        '"remote_addr":"$remote_addr","method":"$request_method","path":"$uri",'
+        '"status":$status,"bytes_sent":$body_bytes_sent,"duration_seconds":$request_time,'
+        '"upstream":"$upstream_addr","upstream_status":"$upstream_status",'
+        '"upstream_duration_seconds":"$upstream_response_time","user_agent":"$http_user_agent"}}';
+    access_log /dev/stdout json;
+
+    map $http_authorization $authorized {{
+        default 0;
+        "Bearer {token}" 1;
+    }}
+
+    limit_req_zone $binary_remote_addr zone=per_client:10m rate={rate}r/s;
+    limit_req_status 429;
+    limit_req_log_level warn;
+
+    upstream embedding {{
+        server {upstreams.embedding.host}:{upstreams.embedding.port};
+        keepalive 16;
+    }}
+    upstream vector_search {{
+        server {upstreams.vector_search.host}:{upstreams.vector_search.port};
+        keepalive 16;
+    }}
+    upstream mcp {{
+        server {upstreams.mcp.host}:{upstreams.mcp.port};
+        keepalive 16;
+    }}
+
+    server {{
+        # IPv4 only: kind's pods have no IPv6 unless the cluster is dual-stack, and nginx
+        # refuses to start on an address family the pod lacks.
+        listen {f"{listen_host}:" if listen_host else ""}{settings.port};
+
+        error_page 401 = @unauthorized;
+        error_page 404 = @not_found;
+        error_page 413 = @too_large;
+        error_page 429 = @rate_limited;
+        error_page 502 503 504 = @unavailable;
+
+        location = /healthz {{
+            access_log off;
+{_json_answer(200, {"status": "ok"}, "            ")}        }}
+{_protected("= /v1/embeddings", "embedding", "/v1/embeddings", settings)}
+{_protected("= /v1/embed", "embedding", "/embed", settings)}
+{_protected("/v1/search/", "vector_search", "/", settings, search_extra)}
+{_protected("/mcp", "mcp", "", settings, mcp_extra)}
+
+        location / {{
+            if ($authorized = 0) {{ return 401; }}
+            return 404;
+        }}
+
+        location @unauthorized {{
+{_json_error(401, "unauthorized", "            ", www_authenticate)}        }}
+        location @not_found {{
+{_json_error(404, "not_found", "            ")}        }}
+        location @too_large {{
+{_json_error(413, "request_too_large", "            ")}        }}
+        location @rate_limited {{
+{_json_error(429, "rate_limited", "            ", retry_after)}        }}
+        location @unavailable {{
+{_json_error(503, "upstream_unavailable", "            ")}        }}
+    }}
+}}
+"""  # fmt: skip

@@ -1,0 +1,107 @@
+"""McpServer: a Model Context Protocol server over streamable HTTP, backed by vector search.
+
+The default image is the Qdrant MCP server (``mcp-server-qdrant``): its tools store and find
+memories in a Qdrant collection. It embeds text in-process with fastembed (downloading the
+model from the Hugging Face Hub on first start), so it cannot use the embedding service; an
+MCP image that can is wired to it with ``mcp.useEmbeddingService`` (``EMBEDDING_URL``).
+The server has no health endpoint, so its probes check that the port accepts connections.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import pulumi
+
+from infra.settings import McpSettings
+from infra.workload import (
+    Peer,
+    PlatformContext,
+    Port,
+    Probes,
+    ScratchVolume,
+    SecretEnv,
+    TcpProbe,
+    WorkloadSpec,
+    build_workload,
+)
+
+RUN_AS_USER: Final = 1000
+MCP_PATH: Final = "/mcp"
+
+
+@dataclass(frozen=True)
+class McpServerArgs:
+    settings: McpSettings
+    context: PlatformContext
+    vector_search_url: pulumi.Input[str]
+    vector_search_port: int
+    api_key_secret_name: pulumi.Input[str]
+    api_key_field: str
+    embedding_url: pulumi.Input[str] | None = None
+    embedding_port: int | None = None
+
+
+class McpServer(pulumi.ComponentResource):
+    TYPE: Final = "agent-platform:platform:McpServer"
+
+    service_name: pulumi.Output[str]
+    url: pulumi.Output[str]
+    """The streamable HTTP endpoint (``.../mcp``)."""
+    host: pulumi.Output[str]
+    port: int
+
+    def __init__(
+        self, name: str, args: McpServerArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(self.TYPE, name, None, opts)
+        settings = args.settings
+        env: dict[str, pulumi.Input[str]] = {
+            "QDRANT_URL": args.vector_search_url,
+            "COLLECTION_NAME": settings.collection,
+            "EMBEDDING_PROVIDER": "fastembed",
+            "EMBEDDING_MODEL": settings.embedding_model,
+            "FASTMCP_HOST": "0.0.0.0",  # noqa: S104 (inside the pod; the NetworkPolicy guards it)
+            "FASTMCP_PORT": str(settings.port),
+            "FASTEMBED_CACHE_PATH": "/cache",
+            "HOME": "/tmp",  # noqa: S108
+        }
+        egress = [
+            Peer.of("vector-search", args.vector_search_port, why="reads and writes memories"),
+            Peer("internet", ports=(443,), why="embedding model download (fastembed) at start"),
+        ]
+        if settings.use_embedding_service:
+            if args.embedding_url is None or args.embedding_port is None:
+                raise ValueError("mcp.useEmbeddingService needs the embedding service's URL")
+            env["EMBEDDING_URL"] = args.embedding_url
+            egress.append(Peer.of("embedding", args.embedding_port, why="embeds text"))
+
+        connectable = TcpProbe("http")
+        spec = WorkloadSpec(
+            component="mcp",
+            app="mcp-server-qdrant",
+            settings=settings,
+            ports=(Port("http", settings.port, settings.port),),
+            probes=Probes(
+                liveness=connectable,
+                readiness=TcpProbe("http", period_seconds=5),
+                startup=TcpProbe("http", period_seconds=10, failure_threshold=30),
+            ),
+            run_as_user=RUN_AS_USER,
+            command=settings.command,
+            env=env,
+            secret_env={"QDRANT_API_KEY": SecretEnv(args.api_key_secret_name, args.api_key_field)},
+            volumes=(
+                ScratchVolume("cache", "/cache", size_limit="1Gi"),
+                ScratchVolume("tmp", "/tmp", size_limit="256Mi"),  # noqa: S108
+            ),
+            ingress=(Peer.of("gateway", settings.port, why="the gateway's /mcp route"),),
+            egress=tuple(egress),
+        )
+        workload = build_workload(spec, args.context, self)
+        self.service_name = workload.service.metadata.name
+        self.host = workload.host
+        self.port = workload.port
+        self.url = pulumi.Output.concat(workload.url, MCP_PATH)
+        self.register_outputs({"serviceName": self.service_name, "url": self.url})

@@ -1,0 +1,188 @@
+"""VectorSearch: Qdrant as a one-replica StatefulSet on a protected PersistentVolumeClaim.
+
+- Data lives in the PVC ``vector-search-data``, created by Pulumi (not a claim template) so it
+  can carry ``protect``: an accidental destroy or replacement fails instead of deleting data.
+  Pod restarts and ``pulumi up`` updates keep the same claim.
+- The API key comes from a Kubernetes Secret made from the ``vectorSearchApiKey`` secret.
+- Optional snapshots on S3-compatible storage (Qdrant's ``snapshots_config``), credentials from
+  a second Secret.
+- The unprivileged image runs as UID 1000 with a read-only root; Qdrant's init marker file goes
+  to an emptyDir (``QDRANT_INIT_FILE_PATH``), as the official chart does.
+- Qdrant's ``/metrics`` needs the API key, so no anonymous scrape annotation is set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+from urllib.parse import urlparse
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from infra.settings import StackSecrets, VectorSearchSettings
+from infra.workload import (
+    ClaimVolume,
+    HttpProbe,
+    Peer,
+    PlatformContext,
+    Port,
+    Probes,
+    ScratchVolume,
+    SecretEnv,
+    WorkloadSpec,
+    build_workload,
+    checksum,
+)
+
+RUN_AS_USER: Final = 1000
+API_KEY_SECRET: Final = "vector-search-api-key"  # noqa: S105 (an object name)
+API_KEY_FIELD: Final = "api-key"
+SNAPSHOT_SECRET: Final = "vector-search-snapshots"  # noqa: S105 (an object name)
+DATA_CLAIM: Final = "vector-search-data"
+
+
+@dataclass(frozen=True)
+class VectorSearchArgs:
+    settings: VectorSearchSettings
+    context: PlatformContext
+    secrets: StackSecrets
+    allow_from: tuple[str, ...] = ("gateway", "mcp")
+
+
+class VectorSearch(pulumi.ComponentResource):
+    TYPE: Final = "agent-platform:platform:VectorSearch"
+
+    service_name: pulumi.Output[str]
+    url: pulumi.Output[str]
+    grpc_url: pulumi.Output[str]
+    host: pulumi.Output[str]
+    port: int
+    api_key_secret_name: pulumi.Output[str]
+    api_key_field: str = API_KEY_FIELD
+
+    def __init__(
+        self, name: str, args: VectorSearchArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(self.TYPE, name, None, opts)
+        settings, ctx = args.settings, args.context
+        options = pulumi.ResourceOptions(parent=self, provider=ctx.provider)
+        labels = {
+            "app.kubernetes.io/part-of": "agent-platform",
+            "app.kubernetes.io/instance": ctx.stack,
+        }
+
+        api_key = k8s.core.v1.Secret(
+            "vector-search-api-key",
+            metadata={"name": API_KEY_SECRET, "namespace": ctx.namespace, "labels": labels},
+            type="Opaque",
+            string_data={API_KEY_FIELD: args.secrets.vector_search_api_key},
+            opts=options,
+        )
+        claim = k8s.core.v1.PersistentVolumeClaim(
+            "vector-search-data",
+            metadata={"name": DATA_CLAIM, "namespace": ctx.namespace, "labels": labels},
+            spec={
+                "access_modes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": settings.storage.size}},
+                "storage_class_name": settings.storage.storage_class,
+            },
+            opts=options.merge(pulumi.ResourceOptions(protect=settings.storage.protect)),
+        )
+
+        env: dict[str, pulumi.Input[str]] = {
+            "QDRANT__SERVICE__HTTP_PORT": str(settings.http_port),
+            "QDRANT__SERVICE__GRPC_PORT": str(settings.grpc_port),
+            "QDRANT__STORAGE__STORAGE_PATH": "/qdrant/storage",
+            "QDRANT__STORAGE__SNAPSHOTS_PATH": "/qdrant/snapshots",
+            "QDRANT__TELEMETRY_DISABLED": "true",
+            "QDRANT_INIT_FILE_PATH": "/qdrant/init/.qdrant-initialized",
+        }
+        secret_env = {"QDRANT__SERVICE__API_KEY": SecretEnv(api_key.metadata.name, API_KEY_FIELD)}
+        config_parts: list[pulumi.Input[str]] = [args.secrets.vector_search_api_key]
+        egress: list[Peer] = []
+        snapshots = settings.snapshots
+        if snapshots.enabled:
+            access_key = args.secrets.snapshot_access_key_id
+            secret_key = args.secrets.snapshot_secret_access_key
+            assert access_key is not None  # noqa: S101 (settings require both when enabled)
+            assert secret_key is not None  # noqa: S101
+            snapshot_secret = k8s.core.v1.Secret(
+                "vector-search-snapshots",
+                metadata={"name": SNAPSHOT_SECRET, "namespace": ctx.namespace, "labels": labels},
+                type="Opaque",
+                string_data={"access-key-id": access_key, "secret-access-key": secret_key},
+                opts=options,
+            )
+            prefix = "QDRANT__STORAGE__SNAPSHOTS_CONFIG__"
+            env[f"{prefix}SNAPSHOTS_STORAGE"] = "s3"
+            env[f"{prefix}S3_CONFIG__BUCKET"] = str(snapshots.bucket)
+            env[f"{prefix}S3_CONFIG__REGION"] = snapshots.region
+            if snapshots.endpoint:
+                env[f"{prefix}S3_CONFIG__ENDPOINT_URL"] = snapshots.endpoint
+            secret_env[f"{prefix}S3_CONFIG__ACCESS_KEY"] = SecretEnv(
+                snapshot_secret.metadata.name, "access-key-id"
+            )
+            secret_env[f"{prefix}S3_CONFIG__SECRET_KEY"] = SecretEnv(
+                snapshot_secret.metadata.name, "secret-access-key"
+            )
+            config_parts += [access_key, secret_key]
+            # The object store may be on the LAN (MinIO) or in a cloud: any address, its port.
+            egress.append(
+                Peer("any", ports=(_endpoint_port(snapshots.endpoint),), why="snapshots to S3")
+            )
+
+        spec = WorkloadSpec(
+            component="vector-search",
+            app="qdrant",
+            settings=settings,
+            kind="StatefulSet",
+            ports=(
+                Port("http", settings.http_port, settings.http_port),
+                Port("grpc", settings.grpc_port, settings.grpc_port),
+            ),
+            probes=Probes(
+                liveness=HttpProbe("/healthz", "http"),
+                readiness=HttpProbe("/readyz", "http", period_seconds=5),
+                startup=HttpProbe("/healthz", "http", period_seconds=5, failure_threshold=60),
+            ),
+            run_as_user=RUN_AS_USER,
+            env=env,
+            secret_env=secret_env,
+            volumes=(
+                ClaimVolume("data", "/qdrant/storage", claim.metadata.name),
+                ScratchVolume("snapshots", "/qdrant/snapshots", size_limit=settings.storage.size),
+                ScratchVolume("init", "/qdrant/init", size_limit="1Mi"),
+                ScratchVolume("tmp", "/tmp", size_limit="256Mi"),  # noqa: S108
+            ),
+            checksum=checksum(*config_parts),
+            ingress=tuple(
+                Peer.of(caller, settings.http_port, settings.grpc_port, why=f"{caller} queries")
+                for caller in args.allow_from
+            ),
+            egress=tuple(egress),
+            # Qdrant flushes its write-ahead log on SIGTERM; give it time.
+            termination_grace_period_seconds=60,
+        )
+        workload = build_workload(spec, ctx, self)
+        self.service_name = workload.service.metadata.name
+        self.host = workload.host
+        self.port = workload.port
+        self.url = workload.url
+        self.grpc_url = pulumi.Output.concat("http://", workload.host, ":", str(settings.grpc_port))
+        self.api_key_secret_name = api_key.metadata.name
+        self.register_outputs(
+            {
+                "serviceName": self.service_name,
+                "url": self.url,
+                "grpcUrl": self.grpc_url,
+                "apiKeySecretName": self.api_key_secret_name,
+            }
+        )
+
+
+def _endpoint_port(endpoint: str | None) -> int:
+    if endpoint is None:
+        return 443
+    parsed = urlparse(endpoint)
+    return parsed.port or (443 if parsed.scheme == "https" else 80)

@@ -1,0 +1,348 @@
+"""The generated gateway configuration, run by a real nginx on loopback.
+
+Three small HTTP servers stand in for the upstreams and echo what reached them; nginx (Debian's
+package, installed by scripts/test) runs the configuration the program generates, with only the
+upstream addresses, paths and listen address changed for this machine.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.components import gateway_config
+from infra.components.gateway_config import Paths, Upstream, Upstreams
+from infra.settings import GatewaySettings, settings_from_stack_file
+from tests.conftest import GATEWAY_TOKEN, PROJECT_DIR, QDRANT_API_KEY, Deploy
+
+pytestmark = pytest.mark.nginx
+
+NGINX_CANDIDATES = ("nginx", "/usr/sbin/nginx")
+
+
+def nginx_binary() -> str:
+    for candidate in NGINX_CANDIDATES:
+        found = shutil.which(candidate)
+        if found:
+            return found
+    pytest.fail("nginx is not installed; scripts/test installs it (Debian package nginx-light)")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class Echo(BaseHTTPRequestHandler):
+    """Answers every request with JSON describing what arrived."""
+
+    name = "upstream"
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        payload = json.dumps(
+            {
+                "upstream": self.name,
+                "path": self.path,
+                "method": self.command,
+                "authorization": self.headers.get("Authorization"),
+                "api_key": self.headers.get("api-key"),
+                "request_id": self.headers.get("X-Request-ID"),
+                "body_bytes": len(body),
+            }
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_DELETE = do_PUT = _answer  # noqa: N815 (http.server's names)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def start_echo(name: str) -> ThreadingHTTPServer:
+    handler = type(f"Echo_{name}", (Echo,), {"name": name})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@dataclass
+class Gateway:
+    port: int
+    log: Path
+    config: str
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = GATEWAY_TOKEN,
+        body: bytes | None = None,
+    ) -> tuple[int, dict[str, str], Any]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        headers = {"Content-Type": "application/json"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        raw = response.read()
+        connection.close()
+        answer = json.loads(raw) if raw else None
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, answer
+
+    def access_log(self) -> list[dict[str, Any]]:
+        return [
+            json.loads(line) for line in self.log.read_text().splitlines() if line.startswith("{")
+        ]
+
+
+def render(tmp_path: Path, settings: GatewaySettings, upstreams: Upstreams) -> str:
+    return gateway_config.render(
+        settings,
+        upstreams,
+        token=GATEWAY_TOKEN,
+        vector_search_api_key=QDRANT_API_KEY,
+        paths=Paths(pid=str(tmp_path / "nginx.pid"), temp=str(tmp_path)),
+        listen_host="127.0.0.1",
+    )
+
+
+@pytest.fixture
+def upstreams() -> Iterator[Upstreams]:
+    servers = [start_echo(name) for name in ("embedding", "vector-search", "mcp")]
+    yield Upstreams(*(Upstream("127.0.0.1", server.server_address[1]) for server in servers))
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def run_nginx(tmp_path: Path, config: str, port: int) -> Iterator[Gateway]:
+    config_file = tmp_path / "nginx.conf"
+    config_file.write_text(config)
+    log = tmp_path / "access.log"
+    with log.open("w") as stdout:
+        process = subprocess.Popen(
+            [nginx_binary(), "-c", str(config_file), "-p", str(tmp_path), "-g", "daemon off;"],
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        _, errors = process.communicate(timeout=5)
+                        pytest.fail(f"nginx did not start: {errors}")
+                    time.sleep(0.05)
+            yield Gateway(port, log, config)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+@pytest.fixture
+def gateway(tmp_path: Path, upstreams: Upstreams) -> Iterator[Gateway]:
+    port = free_port()
+    settings = GatewaySettings(port=port, rate_limit={"requests_per_second": 50, "burst": 100})
+    yield from run_nginx(tmp_path, render(tmp_path, settings, upstreams), port)
+
+
+@pytest.mark.parametrize("stack", ["studio", "homelab"])
+def test_nginx_accepts_the_configuration_of_each_stack(
+    tmp_path: Path, upstreams: Upstreams, stack: str
+) -> None:
+    settings = settings_from_stack_file(stack, PROJECT_DIR).gateway
+    (tmp_path / "nginx.conf").write_text(render(tmp_path, settings, upstreams))
+
+    checked = subprocess.run(
+        [nginx_binary(), "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert "syntax is ok" in checked.stderr
+
+
+def test_nginx_rejects_a_broken_configuration(tmp_path: Path, upstreams: Upstreams) -> None:
+    """The check above can fail: the same check on a damaged configuration does."""
+    config = render(tmp_path, GatewaySettings(), upstreams).replace(
+        "limit_req_status 429;", "limit_req_status;"
+    )
+    (tmp_path / "nginx.conf").write_text(config)
+
+    checked = subprocess.run(
+        [nginx_binary(), "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode != 0
+
+
+def test_healthz_needs_no_token(gateway: Gateway) -> None:
+    status, headers, body = gateway.request("GET", "/healthz", token=None)
+
+    assert status == 200
+    assert body == {"status": "ok"}
+    assert headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize("path", ["/v1/embeddings", "/v1/search/collections", "/mcp", "/other"])
+@pytest.mark.parametrize("token", [None, "wrong-token-0123456789abcdef"])
+def test_without_the_token_every_route_answers_401_json(
+    gateway: Gateway, path: str, token: str | None
+) -> None:
+    status, headers, body = gateway.request("POST", path, token=token, body=b"{}")
+
+    assert status == 401
+    assert body == {"error": "unauthorized", "status": 401}
+    assert headers["content-type"] == "application/json"
+    assert headers["www-authenticate"] == "Bearer"
+    assert headers["x-frame-options"] == "DENY"
+
+
+@pytest.mark.parametrize(
+    ("path", "upstream", "upstream_path"),
+    [
+        ("/v1/embeddings", "embedding", "/v1/embeddings"),
+        ("/v1/embed", "embedding", "/embed"),
+        ("/v1/search/collections/agent-memory/points/search", "vector-search",
+         "/collections/agent-memory/points/search"),
+        ("/mcp", "mcp", "/mcp"),
+    ],
+)  # fmt: skip
+def test_with_the_token_each_route_reaches_its_upstream(
+    gateway: Gateway, path: str, upstream: str, upstream_path: str
+) -> None:
+    status, headers, body = gateway.request("POST", path, body=b'{"inputs": "hello"}')
+
+    assert status == 200, body
+    assert body["upstream"] == upstream
+    assert body["path"] == upstream_path
+    assert body["body_bytes"] == len(b'{"inputs": "hello"}')
+    assert body["authorization"] is None, "the gateway token must not reach upstreams"
+    assert body["request_id"]
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["content-security-policy"].startswith("default-src 'none'")
+
+
+def test_only_vector_search_receives_the_api_key(gateway: Gateway) -> None:
+    _, _, search = gateway.request("GET", "/v1/search/collections")
+    _, _, embeddings = gateway.request("POST", "/v1/embeddings", body=b"{}")
+
+    assert search["api_key"] == QDRANT_API_KEY
+    assert embeddings["api_key"] is None
+
+
+def test_unknown_path_with_the_token_is_404_json(gateway: Gateway) -> None:
+    status, _, body = gateway.request("GET", "/admin")
+
+    assert status == 404
+    assert body == {"error": "not_found", "status": 404}
+
+
+def test_body_over_the_limit_is_413_json(gateway: Gateway) -> None:
+    status, _, body = gateway.request("POST", "/v1/embeddings", body=b"x" * (2 * 1024 * 1024))
+
+    assert status == 413
+    assert body == {"error": "request_too_large", "status": 413}
+
+
+def test_past_the_rate_limit_answers_429_with_retry_after(
+    tmp_path: Path, upstreams: Upstreams
+) -> None:
+    port = free_port()
+    settings = GatewaySettings(port=port, rate_limit={"requests_per_second": 1, "burst": 2})
+    for gateway in run_nginx(tmp_path, render(tmp_path, settings, upstreams), port):
+        answers = [gateway.request("POST", "/v1/embeddings", body=b"{}") for _ in range(8)]
+
+        statuses = [status for status, _, _ in answers]
+        assert statuses[:3] == [200, 200, 200]  # one now plus a burst of two
+        assert 429 in statuses
+        _, headers, body = next(answer for answer in answers if answer[0] == 429)
+        assert headers["retry-after"] == "1"
+        assert body == {"error": "rate_limited", "status": 429}
+
+
+def test_upstream_down_is_503_json(tmp_path: Path) -> None:
+    port = free_port()
+    dead = Upstream("127.0.0.1", free_port())
+    config = render(tmp_path, GatewaySettings(port=port), Upstreams(dead, dead, dead))
+    for gateway in run_nginx(tmp_path, config, port):
+        status, _, body = gateway.request("POST", "/v1/embeddings", body=b"{}")
+
+        assert status == 503
+        assert body == {"error": "upstream_unavailable", "status": 503}
+
+
+def test_access_log_is_json_without_the_token_or_query(gateway: Gateway) -> None:
+    gateway.request("GET", "/v1/search/collections?api-key=query-secret-123")
+    gateway.request("POST", "/v1/embeddings", token=None, body=b"{}")
+    time.sleep(0.2)
+
+    entries = gateway.access_log()
+    text = gateway.log.read_text()
+    assert [entry["status"] for entry in entries][-2:] == [200, 401]
+    assert entries[-2]["path"] == "/v1/search/collections"
+    assert entries[-2]["method"] == "GET"
+    assert GATEWAY_TOKEN not in text
+    assert "Bearer" not in text
+    assert "query-secret-123" not in text
+
+
+def test_program_stores_exactly_the_configuration_this_test_runs(deploy: Deploy) -> None:
+    """The tests above run gateway_config.render; the program must store its output."""
+    run = deploy("studio")
+    stored = run.one("kubernetes:core/v1:Secret", "gateway-config").inputs["stringData"][
+        "nginx.conf"
+    ]
+    settings = settings_from_stack_file("studio", PROJECT_DIR).gateway
+    host = "{}.agent-platform.svc.cluster.local"
+    expected = gateway_config.render(
+        settings,
+        Upstreams(
+            Upstream(host.format("embedding"), 8080),
+            Upstream(host.format("vector-search"), 6333),
+            Upstream(host.format("mcp"), 8000),
+        ),
+        token=GATEWAY_TOKEN,
+        vector_search_api_key=QDRANT_API_KEY,
+    )
+    assert stored == expected
+
+
+def test_token_nginx_could_not_hold_is_rejected() -> None:
+    upstream = Upstream("127.0.0.1", 1)
+    for bad in ("short", 'has"quote-0123456789', "has space 0123456789", "new\nline-0123456789"):
+        with pytest.raises(ValueError, match="gatewayToken must be at least 16 characters"):
+            gateway_config.render(
+                GatewaySettings(),
+                Upstreams(upstream, upstream, upstream),
+                token=bad,
+                vector_search_api_key=QDRANT_API_KEY,
+            )
