@@ -1,0 +1,175 @@
+"""benchmark: how long the program takes, against what it cannot go below.
+
+Prints a table of median wall times (each run in a fresh process, so imports count):
+
+- the import floor: ``import pulumi, pulumi_kubernetes, pulumi_command``, and the same with the
+  Kubernetes API groups the program uses (pulumi_kubernetes imports them lazily, and they are
+  most of the cost);
+- the program under Pulumi mocks, per stack (settings, cluster, provider, the four components),
+  shown over the second floor: what the program itself costs;
+- with the real engine (when ``scripts/install-pulumi-toolchain`` can provide it): ``pulumi
+  preview`` of an empty Python program (the engine's floor) and of each stack.
+
+A figure, not a test: nothing here passes or fails on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from infra.ops.engine import REPO, ToolchainUnavailableError, Workspace, install_toolchain
+from infra.render import PLACEHOLDERS
+
+STACKS: Final = ("studio", "homelab")
+MAX_RUNS: Final = 100
+IMPORT_FLOOR: Final = "import pulumi, pulumi_kubernetes, pulumi_command"
+# pulumi_kubernetes imports its API groups lazily; these are the ones the program uses.
+IMPORT_FLOOR_WITH_GROUPS: Final = (
+    IMPORT_FLOOR + "; k = pulumi_kubernetes; "
+    "k.core.v1.Secret, k.apps.v1.Deployment, k.networking.v1.NetworkPolicy, "
+    "k.policy.v1.PodDisruptionBudget, k.autoscaling.v2.HorizontalPodAutoscaler, "
+    "k.Provider, pulumi_command.local.Command"
+)
+PROGRAM_UNDER_MOCKS: Final = """
+import sys
+from infra.mock_engine import run_program
+from infra.program import run
+from infra.settings import read_stack_file
+from pathlib import Path
+stack = sys.argv[1]
+run_program(run, stack=stack, config=read_stack_file(stack, Path(".")),
+            secrets={"gatewayToken": sys.argv[2], "vectorSearchApiKey": sys.argv[3]})
+"""
+
+
+@dataclass
+class Row:
+    measure: str
+    seconds: list[float]
+    note: str = ""
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.seconds) if self.seconds else None
+
+
+def timed(runs: int, action: Callable[[], None]) -> list[float]:
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def python(*args: str) -> Callable[[], None]:
+    def action() -> None:
+        subprocess.run(  # noqa: S603 (this interpreter, fixed code)
+            [sys.executable, *args],
+            cwd=REPO,
+            check=True,
+            capture_output=True,
+        )
+
+    return action
+
+
+def mock_rows(runs: int) -> list[Row]:
+    rows = [
+        Row("import floor (pulumi, pulumi_kubernetes, pulumi_command)",
+            timed(runs, python("-c", IMPORT_FLOOR))),
+        Row("import floor + the Kubernetes API groups used",
+            timed(runs, python("-c", IMPORT_FLOOR_WITH_GROUPS))),
+    ]  # fmt: skip
+    for stack in STACKS:
+        samples = timed(
+            runs,
+            python(
+                "-c",
+                PROGRAM_UNDER_MOCKS,
+                stack,
+                PLACEHOLDERS["gatewayToken"],
+                PLACEHOLDERS["vectorSearchApiKey"],
+            ),
+        )
+        rows.append(Row(f"program under mocks: {stack}", samples))
+    return rows
+
+
+def engine_rows(runs: int) -> list[Row]:
+    try:
+        toolchain = install_toolchain()
+    except ToolchainUnavailableError as error:
+        print(f"benchmark: the real engine is unavailable: {error}", file=sys.stderr)
+        return [
+            Row(f"pulumi preview: {what}", [], "unavailable (reason above)")
+            for what in ("empty program", *STACKS)
+        ]
+    secrets = {key: PLACEHOLDERS[key] for key in ("gatewayToken", "vectorSearchApiKey")}
+    rows = []
+    with tempfile.TemporaryDirectory() as root:
+        empty = Workspace.create(Path(root) / "empty", toolchain, empty_program=True)
+        empty.init_stack("floor")
+        rows.append(Row("pulumi preview: empty program", timed(runs, previewer(empty, "floor"))))
+        for stack in STACKS:
+            workspace = Workspace.create(Path(root) / stack, toolchain)
+            workspace.init_stack(stack, secrets)
+            rows.append(Row(f"pulumi preview: {stack}", timed(runs, previewer(workspace, stack))))
+    return rows
+
+
+def previewer(workspace: Workspace, stack: str) -> Callable[[], None]:
+    def preview() -> None:
+        workspace.run("preview", "--stack", stack)
+
+    return preview
+
+
+def table(rows: Sequence[Row], floors: dict[str, float | None]) -> str:
+    width = max(len(row.measure) for row in rows)
+    lines = [f"{'measure':<{width}}  {'median s':>9}  {'over floor':>10}  runs  note"]
+    for row in rows:
+        median = row.median
+        floor = floors.get(row.measure.split(":")[0])
+        over = f"{median - floor:+.2f}" if median is not None and floor is not None else ""
+        shown = f"{median:.2f}" if median is not None else "-"
+        lines.append(
+            f"{row.measure:<{width}}  {shown:>9}  {over:>10}  {len(row.seconds):>4}  {row.note}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="benchmark", description=__doc__.split("\n\n")[0] if __doc__ else None
+    )
+    parser.add_argument("--runs", type=int, default=5, help="runs per measure (5)")
+    parser.add_argument("--skip-engine", action="store_true", help="only the mock measures")
+    args = parser.parse_args(argv)
+    if not 1 <= args.runs <= MAX_RUNS:
+        print(f"benchmark: error: --runs must be from 1 to {MAX_RUNS}", file=sys.stderr)
+        return 2
+    rows = mock_rows(args.runs)
+    if not args.skip_engine:
+        rows += engine_rows(args.runs)
+    floors = {
+        "program under mocks": rows[1].median,
+        "pulumi preview": next(
+            (row.median for row in rows if row.measure == "pulumi preview: empty program"), None
+        ),
+    }
+    print(table(rows, floors))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
