@@ -117,6 +117,21 @@ def test_unknown_top_level_key_is_rejected(deploy: Deploy) -> None:
             "vectorSearch.snapshots",
             "no bucket is set",
         ),
+        ({"vectorSearch.replicas": 2}, "vectorSearch", "replicas must be 1"),
+        (
+            {"vectorSearch.autoscaling": {"enabled": True}},
+            "vectorSearch",
+            "distributed mode",
+        ),
+        ({"observability": {"otlpEndpoint": "otel:4318"}}, "observability.otlpEndpoint", "match"),
+        ({"mcp.collection": "no spaces allowed"}, "mcp.collection", "match"),
+        ({"gateway.nodePort": 8080}, "gateway.nodePort", "30000"),
+        ({"embedding.cacheSize": "lots"}, "embedding.cacheSize", "quantity"),
+        (
+            {"gateway.resources": {"requests": {"cpu": "1"}}},
+            "gateway.resources.requests.memory",
+            "required",
+        ),
     ],
 )
 def test_bad_setting_is_rejected_naming_its_key(
@@ -204,33 +219,3 @@ def test_token_that_nginx_or_http_could_not_carry_is_rejected(
         "(e.g. `openssl rand -hex 32`)"
     ]
     assert all(value not in problem for problem in problems)
-
-
-@pytest.mark.parametrize(
-    ("overrides", "key", "expected"),
-    [
-        ({"vectorSearch.replicas": 2}, "vectorSearch", "replicas must be 1"),
-        (
-            {"vectorSearch.autoscaling": {"enabled": True}},
-            "vectorSearch",
-            "distributed mode",
-        ),
-        ({"observability": {"otlpEndpoint": "otel:4318"}}, "observability.otlpEndpoint", "match"),
-        ({"mcp.collection": "no spaces allowed"}, "mcp.collection", "match"),
-        ({"gateway.nodePort": 8080}, "gateway.nodePort", "30000"),
-        ({"embedding.cacheSize": "lots"}, "embedding.cacheSize", "quantity"),
-        (
-            {"gateway.resources": {"requests": {"cpu": "1"}}},
-            "gateway.resources.requests.memory",
-            "required",
-        ),
-    ],
-)
-def test_bad_platform_setting_is_rejected_naming_its_key(
-    deploy: Deploy, overrides: dict[str, Any], key: str, expected: str
-) -> None:
-    problems = problems_of(deploy, overrides=overrides)
-
-    matching = [p for p in problems if p.startswith(f"agent-platform:{key}:")]
-    assert matching, problems
-    assert any(expected in p for p in matching), matching
