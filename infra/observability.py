@@ -146,6 +146,14 @@ class PhaseError(pulumi.RunError):
         super().__init__(f"{where} failed: {_scrub(str(cause))}")
 
 
+def _record_failure(span: trace.Span, error: BaseException) -> None:
+    span.add_event(
+        "exception",
+        {"exception.type": type(error).__name__, "exception.message": _scrub(str(error))},
+    )
+    span.set_status(trace.Status(trace.StatusCode.ERROR, type(error).__name__))
+
+
 @contextmanager
 def phase(name: str, *, resource: str | None = None, **context: Any) -> Iterator[Any]:
     """Run one phase of the program inside a span and a log context.
@@ -158,19 +166,21 @@ def phase(name: str, *, resource: str | None = None, **context: Any) -> Iterator
     attributes = {f"agent_platform.{key}": str(value) for key, value in context.items()}
     if resource:
         attributes["agent_platform.resource"] = resource
-    with tracer.start_as_current_span(name, attributes=attributes) as span:
+    # record_exception=False: the SDK would export the raw message and traceback; the span gets
+    # a redacted copy instead (_record_failure), like the log line.
+    with tracer.start_as_current_span(
+        name, attributes=attributes, record_exception=False, set_status_on_exception=False
+    ) as span:
         log.info("phase started")
         try:
             yield log
         except pulumi.RunError as error:
-            span.record_exception(error)
-            span.set_status(trace.Status(trace.StatusCode.ERROR, type(error).__name__))
+            _record_failure(span, error)
             # Expected, self-explaining errors (bad stack or config): no traceback.
             log.error("phase failed", error=str(error))  # noqa: TRY400
             raise
         except Exception as error:
-            span.record_exception(error)
-            span.set_status(trace.Status(trace.StatusCode.ERROR, type(error).__name__))
+            _record_failure(span, error)
             log.exception("phase failed", error=str(error), error_type=type(error).__name__)
             raise PhaseError(name, resource, error) from error
         log.info("phase finished")

@@ -116,6 +116,12 @@ def test_failure_names_the_phase_and_resource_and_marks_the_span(
     assert GATEWAY_TOKEN not in str(raised.value)
     [span] = spans.get_finished_spans()
     assert span.status.status_code.name == "ERROR"
+    [event] = span.events
+    assert event.name == "exception"
+    assert event.attributes is not None
+    assert event.attributes["exception.type"] == "RuntimeError"
+    assert event.attributes["exception.message"] == f"kind exploded near {REDACTED}"
+    assert all(GATEWAY_TOKEN not in str(value) for value in event.attributes.values())
 
 
 def test_tracing_is_a_no_op_without_an_otlp_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
