@@ -127,6 +127,7 @@ def deploy_platform(
                 vector_search_port=vector_search.port,
                 api_key_secret_name=vector_search.api_key_secret_name,
                 api_key_field=vector_search.api_key_field,
+                api_key_checksum=vector_search.api_key_checksum,
                 embedding_url=embedding.url if mcp_uses_embedding else None,
                 embedding_port=embedding.port if mcp_uses_embedding else None,
             ),

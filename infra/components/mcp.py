@@ -39,6 +39,7 @@ class McpServerArgs:
     vector_search_port: int
     api_key_secret_name: pulumi.Input[str]
     api_key_field: str
+    api_key_checksum: pulumi.Input[str]
     embedding_url: pulumi.Input[str] | None = None
     embedding_port: int | None = None
 
@@ -92,6 +93,8 @@ class McpServer(pulumi.ComponentResource):
             command=settings.command,
             env=env,
             secret_env={"QDRANT_API_KEY": SecretEnv(args.api_key_secret_name, args.api_key_field)},
+            # Env from a Secret is read at start: roll the pods when the key changes.
+            checksum=args.api_key_checksum,
             volumes=(
                 ScratchVolume("cache", "/cache", size_limit="1Gi"),
                 ScratchVolume("tmp", "/tmp", size_limit="256Mi"),  # noqa: S108

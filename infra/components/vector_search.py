@@ -60,6 +60,8 @@ class VectorSearch(pulumi.ComponentResource):
     port: int
     api_key_secret_name: pulumi.Output[str]
     api_key_field: str = API_KEY_FIELD
+    api_key_checksum: pulumi.Output[str]
+    """Changes when the API key does: pods of clients that read it roll with it."""
 
     def __init__(
         self, name: str, args: VectorSearchArgs, opts: pulumi.ResourceOptions | None = None
@@ -171,6 +173,7 @@ class VectorSearch(pulumi.ComponentResource):
         self.url = workload.url
         self.grpc_url = pulumi.Output.concat("http://", workload.host, ":", str(settings.grpc_port))
         self.api_key_secret_name = api_key.metadata.name
+        self.api_key_checksum = checksum(args.secrets.vector_search_api_key)
         self.register_outputs(
             {
                 "serviceName": self.service_name,

@@ -192,6 +192,21 @@ def test_mcp_serves_streamable_http_wired_to_vector_search(studio: ProgramRun) -
     assert "EMBEDDING_URL" not in variables
 
 
+def test_pods_reading_the_api_key_roll_when_it_changes(deploy: Deploy) -> None:
+    def annotations(run: ProgramRun) -> dict[str, str]:
+        return {
+            component: pod_template(run, component)["metadata"]["annotations"]["checksum/config"]
+            for component in ("vector-search", "mcp", "gateway")
+        }
+
+    before = annotations(deploy("studio"))
+    after = annotations(
+        deploy("studio", secrets={**KNOWN_SECRETS, "vectorSearchApiKey": "rotated-key-0123456789"})
+    )
+
+    assert all(before[component] != after[component] for component in before)
+
+
 def test_mcp_talks_to_vector_search_and_only_the_gateway_talks_to_it(
     studio: ProgramRun,
 ) -> None:
