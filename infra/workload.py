@@ -113,9 +113,13 @@ class SecretVolume:
 
 @dataclass(frozen=True)
 class ClaimVolume:
+    """A PersistentVolumeClaim; several entries of the same ``name`` mount parts of one claim
+    (``sub_path``) at different paths."""
+
     name: str
     mount_path: str
     claim_name: pulumi.Input[str]
+    sub_path: str | None = None
 
 
 Volume = ScratchVolume | SecretVolume | ClaimVolume
@@ -251,7 +255,11 @@ def _env(spec: WorkloadSpec, ctx: PlatformContext) -> list[k8s.core.v1.EnvVarArg
 
 def _volumes(spec: WorkloadSpec) -> list[k8s.core.v1.VolumeArgsDict]:
     volumes: list[k8s.core.v1.VolumeArgsDict] = []
+    seen: set[str] = set()
     for volume in spec.volumes:
+        if volume.name in seen:
+            continue  # another mount of the same volume
+        seen.add(volume.name)
         if isinstance(volume, ScratchVolume):
             volumes.append({"name": volume.name, "empty_dir": {"size_limit": volume.size_limit}})
         elif isinstance(volume, SecretVolume):
@@ -266,6 +274,17 @@ def _volumes(spec: WorkloadSpec) -> list[k8s.core.v1.VolumeArgsDict]:
                 {"name": volume.name, "persistent_volume_claim": {"claim_name": volume.claim_name}}
             )
     return volumes
+
+
+def _mount(volume: Volume) -> k8s.core.v1.VolumeMountArgsDict:
+    mount: k8s.core.v1.VolumeMountArgsDict = {
+        "name": volume.name,
+        "mount_path": volume.mount_path,
+        "read_only": isinstance(volume, SecretVolume),
+    }
+    if isinstance(volume, ClaimVolume) and volume.sub_path:
+        mount["sub_path"] = volume.sub_path
+    return mount
 
 
 def _container(spec: WorkloadSpec, ctx: PlatformContext) -> k8s.core.v1.ContainerArgsDict:
@@ -296,14 +315,7 @@ def _container(spec: WorkloadSpec, ctx: PlatformContext) -> k8s.core.v1.Containe
             "capabilities": {"drop": ["ALL"]},
             "seccomp_profile": {"type": "RuntimeDefault"},
         },
-        "volume_mounts": [
-            {
-                "name": volume.name,
-                "mount_path": volume.mount_path,
-                "read_only": isinstance(volume, SecretVolume),
-            }
-            for volume in spec.volumes
-        ],
+        "volume_mounts": [_mount(volume) for volume in spec.volumes],
         "termination_message_policy": "FallbackToLogsOnError",
     }
     if spec.command is not None:

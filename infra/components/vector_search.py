@@ -2,7 +2,8 @@
 
 - Data lives in the PVC ``vector-search-data``, created by Pulumi (not a claim template) so it
   can carry ``protect``: an accidental destroy or replacement fails instead of deleting data.
-  Pod restarts and ``pulumi up`` updates keep the same claim.
+  Pod restarts and ``pulumi up`` updates keep the same claim. It holds ``storage/`` (the
+  collections) and ``snapshots/`` (local snapshots; with S3 configured they go to the bucket).
 - The API key comes from a Kubernetes Secret made from the ``vectorSearchApiKey`` secret.
 - Optional snapshots on S3-compatible storage (Qdrant's ``snapshots_config``), credentials from
   a second Secret.
@@ -152,8 +153,10 @@ class VectorSearch(pulumi.ComponentResource):
             env=env,
             secret_env=secret_env,
             volumes=(
-                ClaimVolume("data", "/qdrant/storage", claim.metadata.name),
-                ScratchVolume("snapshots", "/qdrant/snapshots", size_limit=settings.storage.size),
+                # Collections and local snapshots both live on the protected claim, so a
+                # snapshot taken without S3 survives the pod (an emptyDir would not).
+                ClaimVolume("data", "/qdrant/storage", claim.metadata.name, sub_path="storage"),
+                ClaimVolume("data", "/qdrant/snapshots", claim.metadata.name, sub_path="snapshots"),
                 ScratchVolume("init", "/qdrant/init", size_limit="1Mi"),
                 ScratchVolume("tmp", "/tmp", size_limit="256Mi"),  # noqa: S108
             ),

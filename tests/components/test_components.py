@@ -95,10 +95,18 @@ def test_vector_search_is_a_statefulset_on_a_protected_claim(deploy: Deploy) -> 
     assert claim.protect is True
     assert claim.inputs["spec"]["resources"]["requests"]["storage"] == "20Gi"
     assert claim.inputs["spec"]["accessModes"] == ["ReadWriteOnce"]
-    volumes = {v["name"]: v for v in statefulset.inputs["spec"]["template"]["spec"]["volumes"]}
-    assert volumes["data"]["persistentVolumeClaim"]["claimName"] == "vector-search-data"
-    mounts = {m["name"]: m["mountPath"] for m in container(run, "vector-search")["volumeMounts"]}
-    assert mounts["data"] == "/qdrant/storage"
+    volumes = statefulset.inputs["spec"]["template"]["spec"]["volumes"]
+    claims = [v for v in volumes if "persistentVolumeClaim" in v]
+    assert claims == [
+        {"name": "data", "persistentVolumeClaim": {"claimName": "vector-search-data"}}
+    ]
+    mounts = {
+        m["mountPath"]: m.get("subPath")
+        for m in container(run, "vector-search")["volumeMounts"]
+        if m["name"] == "data"
+    }
+    # Local snapshots persist with the collections, not in an emptyDir.
+    assert mounts == {"/qdrant/storage": "storage", "/qdrant/snapshots": "snapshots"}
     assert as_int(statefulset.inputs["spec"]["replicas"]) == 1
 
 
