@@ -14,6 +14,7 @@ import pulumi_kubernetes as k8s
 from infra.components.embedding import Embedding, EmbeddingArgs
 from infra.components.gateway import Gateway, GatewayArgs, Upstream
 from infra.components.mcp import McpServer, McpServerArgs
+from infra.components.metrics_server import MetricsServer, MetricsServerArgs
 from infra.components.vector_search import VectorSearch, VectorSearchArgs
 from infra.observability import phase
 from infra.settings import StackSecrets, StackSettings
@@ -102,6 +103,10 @@ def deploy_platform(
         metrics_namespace=settings.observability.metrics_namespace,
     )
     mcp_uses_embedding = settings.mcp.use_embedding_service
+
+    if settings.cluster.target == "kind" and settings.cluster.install_metrics_server:
+        with phase("component", resource="metrics-server"):
+            MetricsServer("metrics-server", MetricsServerArgs(context=context))
 
     with phase("component", resource="vector-search"):
         vector_search = VectorSearch(

@@ -243,6 +243,9 @@ class ClusterSettings(Model):
     listen_address: Literal["127.0.0.1", "0.0.0.0"] = "127.0.0.1"  # noqa: S104 (documented choice)
     """Where the gateway's host port listens: loopback only, or every interface (homelab)."""
     registry: LocalRegistry = LocalRegistry()
+    install_metrics_server: bool = False
+    """kind only: install metrics-server, which HorizontalPodAutoscalers need (kind has none).
+    Defaults per stack: homelab (autoscaling on) installs it, studio does not."""
     context: str | None = None
     """For ``target: existing``: the kubeconfig context to use (default: its current context)."""
     render_directory: str = "rendered"
@@ -463,7 +466,7 @@ STACK_DEFAULTS: Final[dict[str, dict[str, Any]]] = {
         "vectorSearch": {"storage": {"protect": False}},
     },
     "homelab": {
-        "cluster": {"name": "homelab", "deleteOnDestroy": False},
+        "cluster": {"name": "homelab", "deleteOnDestroy": False, "installMetricsServer": True},
         "vectorSearch": {"storage": {"protect": True}},
     },
 }
@@ -500,6 +503,24 @@ class StackSettings(Model):
         if isinstance(data, dict) and data.get("stack") in STACK_DEFAULTS:
             return _deep_merge(STACK_DEFAULTS[data["stack"]], data)
         return data
+
+    @model_validator(mode="after")
+    def _autoscaling_needs_metrics(self) -> Self:
+        scaled = [
+            name
+            for name, workload in (
+                ("gateway", self.gateway),
+                ("embedding", self.embedding),
+                ("mcp", self.mcp),
+            )
+            if workload.autoscaling.enabled
+        ]
+        if scaled and self.cluster.target == "kind" and not self.cluster.install_metrics_server:
+            raise ValueError(
+                f"cluster.installMetricsServer: autoscaling is enabled for {', '.join(scaled)} "
+                "but a kind cluster has no metrics-server; set it to true (or disable autoscaling)"
+            )
+        return self
 
     @property
     def cluster_name(self) -> str:
@@ -582,13 +603,20 @@ def _format_location(location: tuple[int | str, ...]) -> str:
     return f"{PROJECT}:{path}"
 
 
+_KEYED_MESSAGE: Final = re.compile(r"(?P<key>[a-z][A-Za-z.]*): (?P<message>.+)", re.DOTALL)
+
+
 def _describe(error: Mapping[str, Any]) -> str:
     message = str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    location = tuple(error["loc"])
     if error["type"] == "extra_forbidden":
         message = "unknown key; check its spelling against the README's config reference"
     elif error["type"] == "missing":
         message = "required"
-    return f"{_format_location(tuple(error['loc']))}: {message}"
+    elif not location and (keyed := _KEYED_MESSAGE.fullmatch(message)):
+        # A rule across the whole stack names the key to change at the start of its message.
+        location, message = tuple(keyed["key"].split(".")), keyed["message"]
+    return f"{_format_location(location)}: {message}"
 
 
 def read_stack_file(stack: str, project_dir: Path) -> dict[str, Any]:

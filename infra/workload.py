@@ -62,6 +62,7 @@ class Port:
 class HttpProbe:
     path: str
     port: str
+    scheme: Literal["HTTP", "HTTPS"] = "HTTP"
     period_seconds: int = 10
     timeout_seconds: int = 3
     failure_threshold: int = 3
@@ -169,6 +170,9 @@ class WorkloadSpec:
     ingress: tuple[Peer, ...] = ()
     egress: tuple[Peer, ...] = ()
     termination_grace_period_seconds: int = 30
+    api_access: bool = False
+    """Mount the ServiceAccount token: only for workloads that call the Kubernetes API."""
+    priority_class_name: str | None = None
 
 
 @dataclass
@@ -223,7 +227,10 @@ def _probe(probe: Probe) -> k8s.core.v1.ProbeArgsDict:
         "initial_delay_seconds": probe.initial_delay_seconds,
     }
     if isinstance(probe, HttpProbe):
-        return {**common, "http_get": {"path": probe.path, "port": probe.port}}
+        return {
+            **common,
+            "http_get": {"path": probe.path, "port": probe.port, "scheme": probe.scheme},
+        }
     return {**common, "tcp_socket": {"port": probe.port}}
 
 
@@ -343,7 +350,7 @@ def _pod_template(
         )
     pod_spec: k8s.core.v1.PodSpecArgsDict = {
         "service_account_name": service_account,
-        "automount_service_account_token": False,
+        "automount_service_account_token": spec.api_access,
         "enable_service_links": False,
         "termination_grace_period_seconds": spec.termination_grace_period_seconds,
         "security_context": {
@@ -357,6 +364,8 @@ def _pod_template(
         "containers": [_container(spec, ctx)],
         "volumes": _volumes(spec),
     }
+    if spec.priority_class_name:
+        pod_spec["priority_class_name"] = spec.priority_class_name
     if _most_replicas(spec.settings) > 1:
         # ScheduleAnyway: a one-node cluster still runs every replica; more nodes spread them.
         pod_spec["topology_spread_constraints"] = [
@@ -465,7 +474,7 @@ def build_workload(
     service_account = k8s.core.v1.ServiceAccount(
         f"{name}-sa",
         metadata=metadata(),
-        automount_service_account_token=False,
+        automount_service_account_token=spec.api_access,
         opts=options,
     )
     template = _pod_template(spec, ctx, labels, name)

@@ -102,7 +102,9 @@ def test_studio_requests_fit_its_budget_and_homelab_counts_autoscaling_at_max() 
     assert studio.total("requests_mebibytes", "max_replicas") <= studio.budget_mebibytes
     gateway = next(u for u in homelab.usage if u.workload == "gateway")
     assert (gateway.min_replicas, gateway.max_replicas) == (2, 4)
-    assert homelab.total("requests_millicores", "max_replicas") == 2750
+    assert homelab.total("requests_millicores", "max_replicas") == 2850
+    assert "metrics-server" in {u.workload for u in homelab.usage}
+    assert "metrics-server" not in {u.workload for u in studio.usage}
 
 
 def test_over_budget_exits_1_and_says_so(

@@ -219,3 +219,15 @@ def test_token_that_nginx_or_http_could_not_carry_is_rejected(
         "(e.g. `openssl rand -hex 32`)"
     ]
     assert all(value not in problem for problem in problems)
+
+
+def test_autoscaling_on_kind_without_metrics_server_is_rejected_with_the_fix(
+    deploy: Deploy,
+) -> None:
+    problems = problems_of(deploy, "homelab", overrides={"cluster.installMetricsServer": False})
+
+    assert problems == [
+        "agent-platform:cluster.installMetricsServer: autoscaling is enabled for gateway, "
+        "embedding but a kind cluster has no metrics-server; set it to true (or disable "
+        "autoscaling)"
+    ]

@@ -57,7 +57,7 @@ def test_embedding_default_model_and_health_probes(studio: ProgramRun) -> None:
 
     assert "sentence-transformers/all-MiniLM-L6-v2" in spec["args"]
     for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
-        assert spec[probe]["httpGet"] == {"path": "/health", "port": "http"}
+        assert spec[probe]["httpGet"] == {"path": "/health", "port": "http", "scheme": "HTTP"}
     startup = spec["startupProbe"]
     # Long enough for the model download: startupTimeoutSeconds (600) of probing.
     assert as_int(startup["periodSeconds"]) * as_int(startup["failureThreshold"]) >= 600
@@ -323,3 +323,46 @@ def test_existing_cluster_gateway_url_is_the_service(deploy: Deploy) -> None:
     )
 
     assert run.outputs["gatewayUrl"] == "http://gateway.agent-platform.svc.cluster.local:80"
+
+
+# ---------------------------------------------------------------------------- metrics-server
+
+
+def test_homelab_installs_metrics_server_for_its_autoscalers(deploy: Deploy) -> None:
+    run = deploy("homelab")
+    spec = container(run, "metrics-server")
+    pod = pod_template(run, "metrics-server")["spec"]
+
+    assert spec["image"] == "registry.k8s.io/metrics-server/metrics-server:v0.8.1"
+    assert "--kubelet-insecure-tls" in spec["args"]
+    assert spec["livenessProbe"]["httpGet"] == {
+        "path": "/livez",
+        "port": "https",
+        "scheme": "HTTPS",
+    }
+    # The one workload that calls the Kubernetes API, so the one that mounts a token.
+    assert pod["automountServiceAccountToken"] is True
+    assert pod["priorityClassName"] == "system-cluster-critical"
+    deployment = run.one("kubernetes:apps/v1:Deployment", "metrics-server")
+    assert deployment.inputs["metadata"]["namespace"] == "kube-system"
+    api = run.one("kubernetes:apiregistration.k8s.io/v1:APIService")
+    assert api.inputs["spec"]["service"] == {"name": "metrics-server", "namespace": "kube-system"}
+    role = run.one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "metrics-server-role")
+    assert {verb for rule in role.inputs["rules"] for verb in rule["verbs"]} == {
+        "get",
+        "list",
+        "watch",
+    }
+
+
+def test_studio_and_existing_clusters_get_no_metrics_server(deploy: Deploy) -> None:
+    studio = deploy("studio")
+    existing = deploy(
+        "homelab",
+        {"cluster.target": "existing"},
+        secrets={**KNOWN_SECRETS, "kubeconfig": "apiVersion: v1\nkind: Config\n"},
+    )
+
+    for run in (studio, existing):
+        assert run.of_type("agent-platform:platform:MetricsServer") == []
+        assert run.of_type("kubernetes:apiregistration.k8s.io/v1:APIService") == []
