@@ -191,7 +191,14 @@ http {{
 {_protected("= /v1/embeddings", "embedding", "/v1/embeddings", settings)}
 {_protected("= /v1/embed", "embedding", "/embed", settings)}
 {_protected("/v1/search/", "vector_search", "/", settings, search_extra)}
-{_protected("/mcp", "mcp", "", settings, mcp_extra)}
+{_protected("~ ^/mcp/?$", "mcp", "", settings, mcp_extra)}
+
+        # Without this, nginx answers /v1/search (no slash) with its own 301 to /v1/search/,
+        # in HTML and before the token check.
+        location = /v1/search {{
+            if ($authorized = 0) {{ return 401; }}
+            return 404;
+        }}
 
         location / {{
             if ($authorized = 0) {{ return 401; }}

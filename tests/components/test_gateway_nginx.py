@@ -212,7 +212,9 @@ def test_healthz_needs_no_token(gateway: Gateway) -> None:
     assert headers["x-content-type-options"] == "nosniff"
 
 
-@pytest.mark.parametrize("path", ["/v1/embeddings", "/v1/search/collections", "/mcp", "/other"])
+@pytest.mark.parametrize(
+    "path", ["/v1/embeddings", "/v1/search/collections", "/v1/search", "/mcp", "/other"]
+)
 @pytest.mark.parametrize("token", [None, "wrong-token-0123456789abcdef"])
 def test_without_the_token_every_route_answers_401_json(
     gateway: Gateway, path: str, token: str | None
@@ -259,11 +261,22 @@ def test_only_vector_search_receives_the_api_key(gateway: Gateway) -> None:
     assert embeddings["api_key"] is None
 
 
-def test_unknown_path_with_the_token_is_404_json(gateway: Gateway) -> None:
-    status, _, body = gateway.request("GET", "/admin")
+@pytest.mark.parametrize(
+    "path", ["/admin", "/mcpx", "/mcp/other", "/v1/embeddings/x", "/v1/search"]
+)
+def test_unknown_path_with_the_token_is_404_json(gateway: Gateway, path: str) -> None:
+    status, _, body = gateway.request("GET", path)
 
     assert status == 404
     assert body == {"error": "not_found", "status": 404}
+
+
+def test_mcp_accepts_its_path_with_a_trailing_slash(gateway: Gateway) -> None:
+    status, _, body = gateway.request("POST", "/mcp/", body=b"{}")
+
+    assert status == 200
+    assert body["upstream"] == "mcp"
+    assert body["path"] == "/mcp/"
 
 
 def test_body_over_the_limit_is_413_json(gateway: Gateway) -> None:
