@@ -18,7 +18,7 @@ SCRIPTS = REPO / "scripts"
 STUB = Path(__file__).resolve().parent / "stubs" / "fake-tool"
 SYSTEM_TOOLS = (
     "bash", "env", "timeout", "cat", "grep", "mktemp", "rm", "dirname", "basename", "sleep",
-    "mv", "cp", "touch", "python3", "od", "tr", "mkdir", "sort", "head",
+    "mv", "cp", "touch", "python3", "od", "tr", "mkdir", "sort", "head", "sed",
 )  # fmt: skip
 STUBBED = ("kind", "docker", "kubectl", "podman", "pulumi")
 

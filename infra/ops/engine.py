@@ -20,7 +20,7 @@ from typing import Any, Final
 REPO: Final = Path(__file__).resolve().parents[2]
 PROJECT_FILES: Final = (
     "Pulumi.yaml", "Pulumi.studio.yaml", "Pulumi.homelab.yaml", "__main__.py", "pyproject.toml",
-    "uv.lock",
+    "requirements.txt",
 )  # fmt: skip
 PROJECT_DIRS: Final = ("infra", "scripts")
 PASSPHRASE: Final = "agent-platform-throwaway-passphrase"  # noqa: S105 (throw-away state)
