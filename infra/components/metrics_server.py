@@ -87,28 +87,25 @@ class MetricsServer(pulumi.ComponentResource):
             ],
             opts=options,
         )
-        k8s.rbac.v1.ClusterRoleBinding(
-            "metrics-server-binding",
-            metadata={"name": "system:metrics-server", "labels": labels},
-            role_ref={
-                "api_group": "rbac.authorization.k8s.io",
-                "kind": "ClusterRole",
-                "name": role.metadata.name,
-            },
-            subjects=subject,
-            opts=options,
-        )
-        k8s.rbac.v1.ClusterRoleBinding(
-            "metrics-server-auth-delegator",
-            metadata={"name": "metrics-server:system:auth-delegator", "labels": labels},
-            role_ref={
-                "api_group": "rbac.authorization.k8s.io",
-                "kind": "ClusterRole",
-                "name": "system:auth-delegator",
-            },
-            subjects=subject,
-            opts=options,
-        )
+
+        def role_ref(kind: str, name: pulumi.Input[str]) -> k8s.rbac.v1.RoleRefArgsDict:
+            return {"api_group": "rbac.authorization.k8s.io", "kind": kind, "name": name}
+
+        for resource_name, binding_name, cluster_role in (
+            ("metrics-server-binding", "system:metrics-server", role.metadata.name),
+            (
+                "metrics-server-auth-delegator",
+                "metrics-server:system:auth-delegator",
+                "system:auth-delegator",
+            ),
+        ):
+            k8s.rbac.v1.ClusterRoleBinding(
+                resource_name,
+                metadata={"name": binding_name, "labels": labels},
+                role_ref=role_ref("ClusterRole", cluster_role),
+                subjects=subject,
+                opts=options,
+            )
         k8s.rbac.v1.RoleBinding(
             "metrics-server-auth-reader",
             metadata={
@@ -116,11 +113,7 @@ class MetricsServer(pulumi.ComponentResource):
                 "namespace": NAMESPACE,
                 "labels": labels,
             },
-            role_ref={
-                "api_group": "rbac.authorization.k8s.io",
-                "kind": "Role",
-                "name": "extension-apiserver-authentication-reader",
-            },
+            role_ref=role_ref("Role", "extension-apiserver-authentication-reader"),
             subjects=subject,
             opts=options,
         )
