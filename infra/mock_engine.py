@@ -78,12 +78,9 @@ class ProgramRun:
         return next(r for r in self.registrations if r.urn == urn)
 
     def kubernetes_objects(self) -> Iterator[Registration]:
+        """Custom resources of the Kubernetes provider (its own type is pulumi:providers:...)."""
         for registration in self.registrations:
-            if (
-                registration.custom
-                and registration.type.startswith("kubernetes:")
-                and (not registration.type.startswith("pulumi:providers:"))
-            ):
+            if registration.custom and registration.type.startswith("kubernetes:"):
                 yield registration
 
 

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from infra.settings import ConfigError, StackSettings
+from infra.settings import BudgetSettings, ConfigError, McpSettings, StackSettings
+from tests.components.helpers import container
 from tests.conftest import DROP, GATEWAY_TOKEN, KNOWN_SECRETS, QDRANT_API_KEY, Deploy
 
 
@@ -188,16 +189,34 @@ def test_existing_target_requires_a_kubeconfig_secret(deploy: Deploy) -> None:
 
 
 def test_quantities_accept_plain_numbers_from_yaml(deploy: Deploy) -> None:
+    settings = StackSettings.model_validate({"stack": "studio", "budget": {"cpu": 1}})
+    assert settings.budget.cpu == "1"
+
     run = deploy(
         "studio",
-        {"budget": {"cpu": 1, "memory": "2Gi"}},
+        {
+            "mcp.resources": {
+                "requests": {"cpu": 0.5, "memory": "256Mi"},
+                "limits": {"cpu": 2, "memory": "1Gi"},
+            }
+        },
     )
-    assert run.error is None
+    resources = container(run, "mcp")["resources"]
+    assert resources["requests"]["cpu"] == "0.5"
+    assert resources["limits"]["cpu"] == "2"
 
 
 def test_stack_file_without_optional_objects_uses_defaults(deploy: Deploy) -> None:
     run = deploy("studio", {"agent-platform:mcp": DROP, "agent-platform:budget": DROP})
-    assert run.error is None
+    defaults = McpSettings()
+
+    mcp = container(run, "mcp")
+    assert mcp["image"] == defaults.image
+    assert mcp["resources"]["requests"] == {
+        "cpu": defaults.resources.requests.cpu,
+        "memory": defaults.resources.requests.memory,
+    }
+    assert StackSettings.model_validate({"stack": "studio"}).budget == BudgetSettings()
 
 
 @pytest.mark.parametrize(

@@ -98,7 +98,6 @@ class Gateway(pulumi.ComponentResource):
             string_data={"nginx.conf": nginx_conf},
             opts=pulumi.ResourceOptions(parent=self, provider=ctx.provider),
         )
-        upstream_ports = (args.embedding.port, args.vector_search.port, args.mcp.port)
         spec = WorkloadSpec(
             component="gateway",
             app="nginx",
@@ -120,9 +119,9 @@ class Gateway(pulumi.ComponentResource):
             checksum=checksum(nginx_conf),
             ingress=(Peer("any", ports=(settings.port,), why="clients of the platform"),),
             egress=(
-                Peer.of("embedding", upstream_ports[0], why="/v1/embeddings, /v1/embed"),
-                Peer.of("vector-search", upstream_ports[1], why="/v1/search/"),
-                Peer.of("mcp", upstream_ports[2], why="/mcp"),
+                Peer.of("embedding", args.embedding.port, why="/v1/embeddings, /v1/embed"),
+                Peer.of("vector-search", args.vector_search.port, why="/v1/search/"),
+                Peer.of("mcp", args.mcp.port, why="/mcp"),
             ),
         )
         workload = build_workload(spec, ctx, self)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.mock_engine import ProgramRun, Registration
+from infra.mock_engine import ProgramRun
 
 
 def pod_template(run: ProgramRun, component: str) -> dict[str, Any]:
@@ -32,10 +32,6 @@ def env(run: ProgramRun, component: str) -> dict[str, Any]:
         else:
             result[variable["name"]] = variable["value"]
     return result
-
-
-def owned_by(run: ProgramRun, component_urn: str) -> list[Registration]:
-    return [r for r in run.registrations if r.parent == component_urn]
 
 
 def network_policy(run: ProgramRun, component: str) -> dict[str, Any]:
