@@ -2,173 +2,48 @@
 
 Three small HTTP servers stand in for the upstreams and echo what reached them; nginx (Debian's
 package, installed by scripts/test) runs the configuration the program generates, with only the
-upstream addresses, paths and listen address changed for this machine.
+upstream addresses, paths and listen address changed for this machine (tests/nginx_gateway.py).
+One nginx per configuration and one set of upstreams per module: the tests only read from them.
 """
 
 from __future__ import annotations
 
-import http.client
-import json
-import shutil
-import socket
-import subprocess
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from infra.components import gateway_config
-from infra.components.gateway_config import Paths, Upstream, Upstreams
+from infra.components.gateway_config import Upstream, Upstreams
 from infra.settings import GatewaySettings, settings_from_stack_file
 from tests.conftest import GATEWAY_TOKEN, PROJECT_DIR, QDRANT_API_KEY, Deploy
+from tests.nginx_gateway import (
+    Gateway,
+    check_config,
+    echo_upstreams,
+    free_port,
+    render_for_loopback,
+    running_nginx,
+)
 
 pytestmark = pytest.mark.nginx
 
-NGINX_CANDIDATES = ("nginx", "/usr/sbin/nginx")
 
-
-def nginx_binary() -> str:
-    for candidate in NGINX_CANDIDATES:
-        found = shutil.which(candidate)
-        if found:
-            return found
-    pytest.fail("nginx is not installed; scripts/test installs it (Debian package nginx-light)")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-class Echo(BaseHTTPRequestHandler):
-    """Answers every request with JSON describing what arrived."""
-
-    name = "upstream"
-
-    def _answer(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        payload = json.dumps(
-            {
-                "upstream": self.name,
-                "path": self.path,
-                "method": self.command,
-                "authorization": self.headers.get("Authorization"),
-                "api_key": self.headers.get("api-key"),
-                "request_id": self.headers.get("X-Request-ID"),
-                "body_bytes": len(body),
-            }
-        ).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    do_GET = do_POST = do_DELETE = do_PUT = _answer  # noqa: N815 (http.server's names)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-def start_echo(name: str) -> ThreadingHTTPServer:
-    handler = type(f"Echo_{name}", (Echo,), {"name": name})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
-@dataclass
-class Gateway:
-    port: int
-    log: Path
-    config: str
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        token: str | None = GATEWAY_TOKEN,
-        body: bytes | None = None,
-    ) -> tuple[int, dict[str, str], Any]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        headers = {"Content-Type": "application/json"}
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        raw = response.read()
-        connection.close()
-        answer = json.loads(raw) if raw else None
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, answer
-
-    def access_log(self) -> list[dict[str, Any]]:
-        return [
-            json.loads(line) for line in self.log.read_text().splitlines() if line.startswith("{")
-        ]
-
-
-def render(tmp_path: Path, settings: GatewaySettings, upstreams: Upstreams) -> str:
-    return gateway_config.render(
-        settings,
-        upstreams,
-        token=GATEWAY_TOKEN,
-        vector_search_api_key=QDRANT_API_KEY,
-        paths=Paths(pid=str(tmp_path / "nginx.pid"), temp=str(tmp_path)),
-        listen_host="127.0.0.1",
-    )
-
-
-@pytest.fixture
+@pytest.fixture(scope="module")
 def upstreams() -> Iterator[Upstreams]:
-    servers = [start_echo(name) for name in ("embedding", "vector-search", "mcp")]
-    yield Upstreams(*(Upstream("127.0.0.1", server.server_address[1]) for server in servers))
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    with echo_upstreams() as started:
+        yield started
 
 
-def run_nginx(tmp_path: Path, config: str, port: int) -> Iterator[Gateway]:
-    config_file = tmp_path / "nginx.conf"
-    config_file.write_text(config)
-    log = tmp_path / "access.log"
-    with log.open("w") as stdout:
-        process = subprocess.Popen(
-            [nginx_binary(), "-c", str(config_file), "-p", str(tmp_path), "-g", "daemon off;"],
-            stdout=stdout,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        _, errors = process.communicate(timeout=5)
-                        pytest.fail(f"nginx did not start: {errors}")
-                    time.sleep(0.05)
-            yield Gateway(port, log, config)
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
-
-
-@pytest.fixture
-def gateway(tmp_path: Path, upstreams: Upstreams) -> Iterator[Gateway]:
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory, upstreams: Upstreams) -> Iterator[Gateway]:
+    """The default configuration with a rate limit no test here reaches."""
+    workdir = tmp_path_factory.mktemp("gateway")
     port = free_port()
     settings = GatewaySettings(port=port, rate_limit={"requests_per_second": 50, "burst": 100})
-    yield from run_nginx(tmp_path, render(tmp_path, settings, upstreams), port)
+    with running_nginx(workdir, render_for_loopback(workdir, settings, upstreams), port) as nginx:
+        yield nginx
 
 
 @pytest.mark.parametrize("stack", ["studio", "homelab"])
@@ -176,31 +51,21 @@ def test_nginx_accepts_the_configuration_of_each_stack(
     tmp_path: Path, upstreams: Upstreams, stack: str
 ) -> None:
     settings = settings_from_stack_file(stack, PROJECT_DIR).gateway
-    (tmp_path / "nginx.conf").write_text(render(tmp_path, settings, upstreams))
 
-    checked = subprocess.run(
-        [nginx_binary(), "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    checked = check_config(tmp_path, render_for_loopback(tmp_path, settings, upstreams))
+
     assert checked.returncode == 0, checked.stderr
     assert "syntax is ok" in checked.stderr
 
 
 def test_nginx_rejects_a_broken_configuration(tmp_path: Path, upstreams: Upstreams) -> None:
     """The check above can fail: the same check on a damaged configuration does."""
-    config = render(tmp_path, GatewaySettings(), upstreams).replace(
+    config = render_for_loopback(tmp_path, GatewaySettings(), upstreams).replace(
         "limit_req_status 429;", "limit_req_status;"
     )
-    (tmp_path / "nginx.conf").write_text(config)
 
-    checked = subprocess.run(
-        [nginx_binary(), "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    checked = check_config(tmp_path, config)
+
     assert checked.returncode != 0
 
 
@@ -291,7 +156,9 @@ def test_past_the_rate_limit_answers_429_with_retry_after(
 ) -> None:
     port = free_port()
     settings = GatewaySettings(port=port, rate_limit={"requests_per_second": 1, "burst": 2})
-    for gateway in run_nginx(tmp_path, render(tmp_path, settings, upstreams), port):
+    with running_nginx(
+        tmp_path, render_for_loopback(tmp_path, settings, upstreams), port
+    ) as gateway:
         answers = [gateway.request("POST", "/v1/embeddings", body=b"{}") for _ in range(8)]
 
         statuses = [status for status, _, _ in answers]
@@ -305,8 +172,8 @@ def test_past_the_rate_limit_answers_429_with_retry_after(
 def test_upstream_down_is_503_json(tmp_path: Path) -> None:
     port = free_port()
     dead = Upstream("127.0.0.1", free_port())
-    config = render(tmp_path, GatewaySettings(port=port), Upstreams(dead, dead, dead))
-    for gateway in run_nginx(tmp_path, config, port):
+    config = render_for_loopback(tmp_path, GatewaySettings(port=port), Upstreams(dead, dead, dead))
+    with running_nginx(tmp_path, config, port) as gateway:
         status, _, body = gateway.request("POST", "/v1/embeddings", body=b"{}")
 
         assert status == 503
