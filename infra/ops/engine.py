@@ -27,7 +27,15 @@ PASSPHRASE: Final = "agent-platform-throwaway-passphrase"  # noqa: S105 (throw-a
 
 
 class ToolchainUnavailableError(Exception):
-    """The real engine cannot be had on this machine; the message says why."""
+    """The real engine cannot be had on this machine: the message is the script's last error
+    line; ``output`` is everything it printed."""
+
+    def __init__(self, returncode: int, output: str) -> None:
+        errors = [line for line in output.splitlines() if ": error: " in line]
+        last = errors[-1].split(": error: ", 1)[1] if errors else output.strip()[-200:]
+        last = last.removesuffix(" (the errors above say why)")
+        super().__init__(f"scripts/install-pulumi-toolchain exited {returncode}: {last}")
+        self.output = output
 
 
 def install_toolchain(timeout: float = 3600) -> Path:
@@ -39,11 +47,7 @@ def install_toolchain(timeout: float = 3600) -> Path:
         check=False,
     )
     if completed.returncode != 0:
-        errors = [line for line in completed.stderr.splitlines() if "error" in line]
-        raise ToolchainUnavailableError(
-            f"scripts/install-pulumi-toolchain exited {completed.returncode}: "
-            + (" | ".join(errors) if errors else completed.stderr.strip()[-500:])
-        )
+        raise ToolchainUnavailableError(completed.returncode, completed.stderr)
     return Path(completed.stdout.strip())
 
 

@@ -7,6 +7,7 @@ the engine.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,25 @@ import pytest
 from infra.ops.engine import ToolchainUnavailableError, Workspace, install_toolchain
 
 
-@pytest.fixture(scope="session")
-def toolchain() -> Path:
+@cache
+def _install_once() -> Path | ToolchainUnavailableError:
+    """One attempt per test session, whatever pytest does with a skipping fixture."""
     try:
         return install_toolchain()
     except ToolchainUnavailableError as error:
-        pytest.skip(f"the real Pulumi engine is not available here: {error}")
+        return error
+
+
+@pytest.fixture(scope="session")
+def toolchain(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The engine's bin directory; where it cannot be had, every engine test skips with one
+    short line, and the install script's whole output is in the log file the line names."""
+    outcome = _install_once()
+    if isinstance(outcome, ToolchainUnavailableError):
+        log = tmp_path_factory.getbasetemp() / "install-pulumi-toolchain.log"
+        log.write_text(outcome.output)
+        pytest.skip(f"no real Pulumi engine: {outcome} (full output: {log})")
+    return outcome
 
 
 @pytest.fixture
