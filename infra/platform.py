@@ -98,7 +98,7 @@ def deploy_platform(
         provider=provider,
         stack=settings.stack,
         cluster_name=settings.cluster_name,
-        otlp_endpoint=settings.observability.otlp_endpoint,
+        otlp_endpoint=settings.observability.otlp_url,
         otlp_port=settings.observability.otlp_port,
         metrics_namespace=settings.observability.metrics_namespace,
     )

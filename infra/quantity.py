@@ -16,6 +16,11 @@ _QUANTITY = re.compile(
     r"(?P<number>[+-]?(?:\d+(?:\.\d*)?|\.\d+))(?P<suffix>[KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?"
 )
 
+# No quantity this program takes needs more: E is 10^18, and a longer exponent would make
+# Decimal overflow (an ArithmeticError, not the ValueError the settings report with its key).
+MAX_EXPONENT = 18
+_MAX_EXPONENT_DIGITS = 2
+
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 _DECIMAL = {
     "n": Decimal("1e-9"),
@@ -36,7 +41,8 @@ def parse_quantity(text: str) -> Decimal:
 
     Raises ValueError naming the text and the expected form when it is not a quantity.
     """
-    match = _QUANTITY.fullmatch(text.strip()) if isinstance(text, str) else None
+    # No trimming: the API server does not trim either, so " 1Gi" would fail at apply time.
+    match = _QUANTITY.fullmatch(text) if isinstance(text, str) else None
     if match is None:
         raise ValueError(
             f"{text!r} is not a Kubernetes quantity; expected a number with an optional suffix, "
@@ -48,6 +54,16 @@ def parse_quantity(text: str) -> Decimal:
         return number * _BINARY[suffix]
     if suffix in _DECIMAL:
         return number * _DECIMAL[suffix]
+    digits = suffix[1:].lstrip("+-").lstrip("0")
+    if (
+        len(digits) > _MAX_EXPONENT_DIGITS
+        or int(suffix[1:]) > MAX_EXPONENT
+        or int(suffix[1:]) < -MAX_EXPONENT
+    ):
+        raise ValueError(
+            f"{text[:40]!r} has an exponent outside -{MAX_EXPONENT}..{MAX_EXPONENT}; "
+            "write it with a suffix instead, for example 512Mi, 2Gi or 500m"
+        )
     return number * (Decimal(10) ** int(suffix[1:]))
 
 

@@ -12,8 +12,11 @@ and were set with ``--secret``, and hands their plaintext to the log redactor (n
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal, Self
@@ -27,13 +30,17 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
+    PlainValidator,
     ValidationError,
+    WithJsonSchema,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
 
 from infra.observability import redact_value
 from infra.quantity import millicores, parse_quantity
+from infra.url import HttpUrl, parse_http_url
 
 PROJECT: Final = "agent-platform"
 SUPPORTED_STACKS: Final = ("studio", "homelab")
@@ -93,6 +100,9 @@ _IMAGE_RE: Final = re.compile(
 )
 
 
+IMAGE_REPOSITORY_MAX_LENGTH: Final = 255
+
+
 def validate_image(reference: str) -> str:
     """Accept only a pinned image: ``repository:tag`` or ``repository:tag@sha256:<digest>``."""
     match = _IMAGE_RE.fullmatch(reference) if isinstance(reference, str) else None
@@ -100,6 +110,11 @@ def validate_image(reference: str) -> str:
         raise ValueError(
             f"{reference!r} is not an image reference; expected repository:tag or "
             "repository:tag@sha256:<64 hex digits>"
+        )
+    if len(match["repository"]) > IMAGE_REPOSITORY_MAX_LENGTH:
+        raise ValueError(
+            f"image repository is {len(match['repository'])} characters, too long: at most "
+            f"{IMAGE_REPOSITORY_MAX_LENGTH} (the registry's limit)"
         )
     if match["tag"] is None:
         raise ValueError(
@@ -114,40 +129,88 @@ def validate_image(reference: str) -> str:
     return reference
 
 
+# Upper bounds: far above anything this platform runs, low enough that a typo in a suffix
+# (1E for 1Gi, 9999Ei) fails here instead of at the API server or as a claim no node can hold.
+MAX_CPU_CORES: Final = 1000
+MAX_MEMORY: Final = "4Ti"
+MAX_SIZE: Final = "64Ti"
+
+
 def _validate_cpu(text: str) -> str:
     if millicores(text) <= 0:
         raise ValueError(f"CPU quantity {text!r} must be greater than zero, e.g. 100m or 1")
+    if parse_quantity(text) > MAX_CPU_CORES:
+        raise ValueError(
+            f"CPU quantity {text!r} is too large: at most {MAX_CPU_CORES} cores (e.g. 500m or 2)"
+        )
     return text
 
 
 def _validate_memory(text: str) -> str:
     if parse_quantity(text) < 2**20:
         raise ValueError(f"memory quantity {text!r} is below 1Mi; write it as e.g. 256Mi or 1Gi")
+    if parse_quantity(text) > parse_quantity(MAX_MEMORY):
+        raise ValueError(
+            f"memory quantity {text!r} is too large: at most {MAX_MEMORY} (e.g. 512Mi or 8Gi)"
+        )
     return text
 
 
 def _validate_size(text: str) -> str:
     if parse_quantity(text) <= 0:
         raise ValueError(f"size {text!r} must be greater than zero, e.g. 1Gi")
+    if parse_quantity(text) > parse_quantity(MAX_SIZE):
+        raise ValueError(f"size {text!r} is too large: at most {MAX_SIZE} (e.g. 1Gi or 20Gi)")
     return text
 
 
-_NGINX_SIZE_RE: Final = re.compile(r"[0-9]+[kKmMgG]?")
+_NGINX_SIZE_RE: Final = re.compile(r"(?P<number>[0-9]+)(?P<unit>[kKmMgG]?)", re.ASCII)
+_NGINX_UNITS: Final = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30}
+NGINX_SIZE_MIN: Final = 2**10
+NGINX_SIZE_MAX: Final = 2**30
+_NGINX_MAX_DIGITS: Final = 12  # more is above 1g in any unit (and no int() of a huge text)
 
 
 def _validate_nginx_size(text: str) -> str:
-    if _NGINX_SIZE_RE.fullmatch(text) is None:
+    """An nginx size for ``client_max_body_size``, between 1k and 1g.
+
+    nginx reads 0 as "no limit" and fails ``nginx -t`` on a number its offset type cannot
+    hold, so both are refused here, where the key can be named."""
+    match = _NGINX_SIZE_RE.fullmatch(text)
+    if match is None:
         raise ValueError(f"{text!r} is not an nginx size; write e.g. 512k, 1m or 10m")
+    digits = match["number"].lstrip("0") or "0"
+    size = (
+        int(digits) * _NGINX_UNITS[match["unit"].lower()]
+        if len(digits) <= _NGINX_MAX_DIGITS
+        else 2**64
+    )
+    if size == 0:
+        raise ValueError(
+            f"{text!r}: 0 turns the limit off, so any client could send a body of any size; "
+            "write a size from 1k to 1g, e.g. 1m"
+        )
+    if size < NGINX_SIZE_MIN:
+        raise ValueError(f"{text!r} is too small: at least 1k (write a size from 1k to 1g)")
+    if size > NGINX_SIZE_MAX:
+        raise ValueError(
+            f"{text!r} is too large: at most 1g (bodies are buffered by the gateway); "
+            "write e.g. 4m or 100m"
+        )
     return text
 
 
-_HF_MODEL_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*")
+# Hugging Face repository ids: owner/name, each at most 96 of letters, digits, '-', '_', '.',
+# not starting or ending with '-' or '.', without '--' or '..' (the Hub's own rule).
+_HF_NAME: Final = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?"
+_HF_MODEL_RE: Final = re.compile(rf"{_HF_NAME}/{_HF_NAME}", re.ASCII)
 
 
 def _validate_model_id(text: str) -> str:
-    if _HF_MODEL_RE.fullmatch(text) is None:
+    if _HF_MODEL_RE.fullmatch(text) is None or "--" in text or ".." in text:
         raise ValueError(
-            f"{text!r} is not a Hugging Face model id; write owner/name, "
+            f"{text!r} is not a Hugging Face model id; write owner/name (each at most 96 of "
+            "letters, digits, '-', '_' and '.', no '--' or '..'), "
             "e.g. sentence-transformers/all-MiniLM-L6-v2"
         )
     return text
@@ -160,6 +223,196 @@ def _validate_k8s_name(text: str) -> str:
     if _K8S_NAME_RE.fullmatch(text) is None:
         raise ValueError(f"{text!r} is not a Kubernetes name (lowercase DNS-1123 label, ≤ 63)")
     return text
+
+
+RESERVED_NAMESPACES: Final = frozenset(
+    {"default", "kube-system", "kube-public", "kube-node-lease", "local-path-storage"}
+)
+"""Where the cluster's own components live (``kube-*`` is reserved by Kubernetes as a whole;
+``local-path-storage`` holds kind's volume provisioner). The platform's namespace gets Pod
+Security "restricted" and a default-deny NetworkPolicy, which would cut them off (CoreDNS for
+the whole cluster, in kube-system). ``observability.metricsNamespace`` may name one of them:
+it only opens the workloads' metrics ports to scrapers there."""
+
+
+def _validate_platform_namespace(text: str) -> str:
+    if text in RESERVED_NAMESPACES or text.startswith("kube-"):
+        raise ValueError(
+            f"{text!r} is reserved for the cluster's own components; the platform's namespace "
+            "gets Pod Security 'restricted' and a default-deny NetworkPolicy, which would cut "
+            "them off. Use a namespace of its own, e.g. agent-platform"
+        )
+    return text
+
+
+_DNS_SUBDOMAIN_RE: Final = re.compile(
+    r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*", re.ASCII
+)
+
+
+DNS_SUBDOMAIN_MAX_LENGTH: Final = 253
+
+
+def _validate_storage_class(text: str) -> str:
+    if len(text) > DNS_SUBDOMAIN_MAX_LENGTH or _DNS_SUBDOMAIN_RE.fullmatch(text) is None:
+        raise ValueError(
+            f"{text!r} is not a StorageClass name (lowercase DNS-1123 subdomain: a-z, 0-9, '-' "
+            "and '.', at most 253); list them with `kubectl get storageclass`"
+        )
+    return text
+
+
+# --------------------------------------------------------------------------------------------
+# Free text: what each consumer accepts, and never a control character
+# --------------------------------------------------------------------------------------------
+
+# A branch, tag or commit as the Hugging Face Hub takes it (`--revision` of TEI): git's
+# ref-name rules, narrowed to characters that need no quoting anywhere.
+_GIT_REVISION_RE: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}", re.ASCII)
+
+
+def _validate_git_revision(text: str) -> str:
+    if (
+        _GIT_REVISION_RE.fullmatch(text) is None
+        or ".." in text
+        or "//" in text
+        or "/." in text
+        or text.endswith(("/", ".", ".lock"))
+    ):
+        raise ValueError(
+            f"{text[:60]!r} is not a git revision; use a commit sha (40 hex digits, from the "
+            "model page's history) or a branch or tag name such as main or v1.0: at most 200 "
+            "of letters, digits and . _ / -, not starting with '-'"
+        )
+    return text
+
+
+# Context names are free-form in a kubeconfig; these cover kind-*, gke_*, EKS ARNs, user@name.
+_CONTEXT_RE: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._:@/+=-]{0,252}", re.ASCII)
+
+
+def _validate_context(text: str) -> str:
+    if _CONTEXT_RE.fullmatch(text) is None:
+        raise ValueError(
+            f"{text[:60]!r} is not a kubeconfig context name this program takes: 1-253 of "
+            "letters, digits and . _ : @ / + = - (starting with a letter, digit or '_'); list "
+            "them with `kubectl config get-contexts`, rename one with "
+            "`kubectl config rename-context OLD NEW`"
+        )
+    return text
+
+
+RENDER_DIRECTORY_MAX_LENGTH: Final = 1024
+
+
+def _validate_render_directory(text: str) -> str:
+    """A path, relative to the project directory or absolute; written as given."""
+    if not text:
+        raise ValueError("is empty; write a directory, e.g. rendered or /srv/gitops/platform")
+    for position, character in enumerate(text, start=1):
+        if not character.isprintable():
+            raise ValueError(
+                f"has a control character ({character!r}) at position {position}; remove it"
+            )
+    if text != text.strip():
+        raise ValueError("starts or ends with a space; remove it")
+    if text.startswith("~") or "$" in text:
+        raise ValueError(
+            "uses '~' or '$', which are not expanded here; write the path out, "
+            "e.g. /home/me/gitops/platform"
+        )
+    if len(text) > RENDER_DIRECTORY_MAX_LENGTH:
+        raise ValueError(f"is longer than {RENDER_DIRECTORY_MAX_LENGTH} characters")
+    return text
+
+
+_BUCKET_RE: Final = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", re.ASCII)
+
+
+def _validate_bucket(text: str) -> str:
+    if _BUCKET_RE.fullmatch(text) is None or any(bad in text for bad in ("..", ".-", "-.")):
+        raise ValueError(
+            f"{text[:70]!r} is not an S3 bucket name: 3-63 of a-z, 0-9, '.' and '-', starting "
+            "and ending with a letter or digit, no '..'"
+        )
+    try:
+        ipaddress.IPv4Address(text)
+    except ValueError:
+        return text
+    raise ValueError(f"{text!r} is an IP address, which S3 does not allow as a bucket name")
+
+
+_REGION_RE: Final = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", re.ASCII)
+
+
+def _validate_region(text: str) -> str:
+    if _REGION_RE.fullmatch(text) is None:
+        raise ValueError(
+            f"{text[:70]!r} is not a region name: at most 63 of a-z, 0-9 and '-' (not first or "
+            "last), e.g. us-east-1 (MinIO: its configured region, us-east-1 by default)"
+        )
+    return text
+
+
+COMMAND_MAX_ENTRIES: Final = 64
+COMMAND_ENTRY_MAX_LENGTH: Final = 1024
+
+
+def _validate_command_entry(text: str) -> str:
+    """One argument of a container command: passed as is (no shell), so any printable text."""
+    if not text:
+        raise ValueError("is an empty argument; remove it, or give it a value")
+    for position, character in enumerate(text, start=1):
+        if not character.isprintable():
+            raise ValueError(
+                f"has a control character ({character!r}) at position {position}; remove it"
+            )
+    if len(text) > COMMAND_ENTRY_MAX_LENGTH:
+        raise ValueError(f"is longer than {COMMAND_ENTRY_MAX_LENGTH} characters")
+    return text
+
+
+def _validate_command(command: tuple[str, ...]) -> tuple[str, ...]:
+    if not command:
+        raise ValueError(
+            "is empty; give the program and its arguments, "
+            "e.g. [mcp-server-qdrant, --transport, streamable-http]"
+        )
+    if len(command) > COMMAND_MAX_ENTRIES:
+        raise ValueError(f"has {len(command)} entries; at most {COMMAND_MAX_ENTRIES}")
+    return command
+
+
+_COLLECTION_RE: Final = re.compile(r"[A-Za-z0-9_-]{1,255}", re.ASCII)
+
+
+def _validate_collection(text: str) -> str:
+    if _COLLECTION_RE.fullmatch(text) is None:
+        raise ValueError(
+            f"{text[:60]!r} is not a collection name this program takes: 1-255 of letters, "
+            "digits, '_' and '-', e.g. agent-memory"
+        )
+    return text
+
+
+OTLP_CREDENTIALS: Final = (
+    "authenticated export is not supported: the URL is stored and set in every workload in "
+    "plain text. Send to a collector in the cluster or on your network that needs no "
+    "credentials from the workloads, and let it authenticate onwards (an OpenTelemetry "
+    "Collector whose exporter holds them)"
+)
+SNAPSHOT_CREDENTIALS: Final = (
+    "S3 credentials belong in the secrets snapshotAccessKeyId and snapshotSecretAccessKey "
+    "(`pulumi config set --secret snapshotAccessKeyId <value>`); give the endpoint without them"
+)
+
+
+def _otlp_endpoint(value: object) -> HttpUrl:
+    return parse_http_url(value, credentials=OTLP_CREDENTIALS)
+
+
+def _snapshot_endpoint(value: object) -> HttpUrl:
+    return parse_http_url(value, credentials=SNAPSHOT_CREDENTIALS)
 
 
 def _number_as_text(value: Any) -> Any:
@@ -176,6 +429,27 @@ SizeQuantity = Annotated[str, BeforeValidator(_number_as_text), AfterValidator(_
 NginxSize = Annotated[str, AfterValidator(_validate_nginx_size)]
 ModelId = Annotated[str, AfterValidator(_validate_model_id)]
 KubernetesName = Annotated[str, AfterValidator(_validate_k8s_name)]
+PlatformNamespace = Annotated[
+    str, AfterValidator(_validate_k8s_name), AfterValidator(_validate_platform_namespace)
+]
+StorageClassName = Annotated[str, AfterValidator(_validate_storage_class)]
+GitRevision = Annotated[str, AfterValidator(_validate_git_revision)]
+KubeContext = Annotated[str, AfterValidator(_validate_context)]
+RenderDirectory = Annotated[str, AfterValidator(_validate_render_directory)]
+BucketName = Annotated[str, AfterValidator(_validate_bucket)]
+Region = Annotated[str, AfterValidator(_validate_region)]
+CommandEntry = Annotated[str, AfterValidator(_validate_command_entry)]
+Command = Annotated[tuple[CommandEntry, ...], AfterValidator(_validate_command)]
+"""The MCP server's command line: one program and its arguments, each printable."""
+CollectionName = Annotated[str, AfterValidator(_validate_collection)]
+"""A Qdrant collection name, with a message that says what to write."""
+_URL_SCHEMA: Final = WithJsonSchema({"type": "string", "format": "uri"})
+OtlpEndpoint = Annotated[
+    HttpUrl, PlainValidator(_otlp_endpoint), PlainSerializer(str, return_type=str), _URL_SCHEMA
+]
+SnapshotEndpoint = Annotated[
+    HttpUrl, PlainValidator(_snapshot_endpoint), PlainSerializer(str, return_type=str), _URL_SCHEMA
+]
 Port = Annotated[int, Field(ge=1, le=65535)]
 UnprivilegedPort = Annotated[int, Field(ge=1024, le=65535)]
 
@@ -229,8 +503,9 @@ class LocalRegistry(Model):
 class ClusterSettings(Model):
     """``agent-platform:cluster``: where the platform runs and, for kind, how to create it."""
 
-    name: ClusterName | None = None
-    """Defaults to the stack name."""
+    name: ClusterName
+    """Required in the type; the stack name fills it when the stack file does not set it
+    (STACK_DEFAULTS), so every consumer has a name and an explicit null is refused."""
     target: Literal["kind", "existing", "render"] = "kind"
     node_image: Image = KIND_NODE_IMAGE
     workers: int = Field(0, ge=0, le=8)
@@ -246,10 +521,11 @@ class ClusterSettings(Model):
     install_metrics_server: bool = False
     """kind only: install metrics-server, which HorizontalPodAutoscalers need (kind has none).
     Defaults per stack: homelab (autoscaling on) installs it, studio does not."""
-    context: str | None = None
+    context: KubeContext | None = None
     """For ``target: existing``: the kubeconfig context to use (default: its current context)."""
-    render_directory: str = "rendered"
-    """For ``target: render``: where ``pulumi up`` writes manifests (one folder per stack)."""
+    render_directory: RenderDirectory = "rendered"
+    """For ``target: render``: where ``pulumi up`` writes manifests (one folder per stack);
+    relative to the project directory unless absolute."""
 
     @model_validator(mode="after")
     def _host_ports_differ(self) -> Self:
@@ -351,6 +627,7 @@ class GatewaySettings(Workload):
     """The kind node port that the host port maps to (studio/homelab on kind)."""
     rate_limit: RateLimit = RateLimit()
     max_body_size: NginxSize = "1m"
+    """1k to 1g; 0 (nginx: no limit) is refused."""
     upstream_timeout_seconds: int = Field(60, ge=1, le=3600)
 
     @model_validator(mode="after")
@@ -363,8 +640,8 @@ class EmbeddingSettings(Workload):
     image: Image = "ghcr.io/huggingface/text-embeddings-inference:cpu-1.8"
     resources: Resources = _small("250m", "512Mi", "2", "1Gi")
     model: ModelId = "sentence-transformers/all-MiniLM-L6-v2"
-    revision: str | None = None
-    """A model revision (commit) to pin the weights; default: the model's main branch."""
+    revision: GitRevision | None = None
+    """A model revision (commit, branch or tag) to pin the weights; default: its main branch."""
     port: UnprivilegedPort = 8080
     cache_size: SizeQuantity = "2Gi"
     startup_timeout_seconds: int = Field(600, ge=30, le=3600)
@@ -373,7 +650,7 @@ class EmbeddingSettings(Workload):
 
 class StorageSettings(Model):
     size: SizeQuantity = "1Gi"
-    storage_class: KubernetesName | None = None
+    storage_class: StorageClassName | None = None
     """Default: the cluster's default StorageClass (kind: ``standard``, local-path)."""
     protect: bool = True
     """Pulumi ``protect`` on the data volume: destroy and replacement fail until it is lifted
@@ -384,9 +661,10 @@ class SnapshotSettings(Model):
     """Qdrant snapshots on S3-compatible object storage (credentials are secrets)."""
 
     enabled: bool = False
-    bucket: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-    endpoint: str | None = Field(None, pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
-    region: str = Field("us-east-1", pattern=r"^[a-z0-9-]+$")
+    bucket: BucketName | None = None
+    endpoint: SnapshotEndpoint | None = None
+    """S3-compatible endpoint (MinIO: http://minio:9000); default: AWS S3."""
+    region: Region = "us-east-1"
 
     @model_validator(mode="after")
     def _bucket_when_enabled(self) -> Self:
@@ -423,30 +701,30 @@ class McpSettings(Workload):
     image: Image = "mcp/qdrant:0.8.0"
     resources: Resources = _small("100m", "256Mi", "1", "1Gi")
     port: UnprivilegedPort = 8000
-    collection: str = Field("agent-memory", pattern=r"^[A-Za-z0-9_-]{1,255}$")
+    collection: CollectionName = "agent-memory"
     embedding_model: ModelId = "sentence-transformers/all-MiniLM-L6-v2"
     """mcp-server-qdrant embeds in-process (fastembed); it cannot call the embedding service."""
     use_embedding_service: bool = False
     """Only for an MCP image that can call the embedding service: allows that flow and passes
     ``EMBEDDING_URL``. The default image cannot (see the README)."""
-    command: tuple[str, ...] = ("mcp-server-qdrant", "--transport", "streamable-http")
+    command: Command = ("mcp-server-qdrant", "--transport", "streamable-http")
 
 
 class ObservabilitySettings(Model):
-    otlp_endpoint: str | None = Field(None, pattern=r"^https?://[^\s/]+(:[0-9]+)?/?$")
+    otlp_endpoint: OtlpEndpoint | None = None
     """An OpenTelemetry collector (e.g. http://otel-collector.observability:4318); sets
     OTEL_EXPORTER_OTLP_ENDPOINT on workloads and allows egress to its port."""
     metrics_namespace: KubernetesName | None = "monitoring"
-    """Namespace allowed to scrape the workloads' metrics ports (None: nobody)."""
+    """Namespace allowed to scrape the workloads' metrics ports (None: nobody). A system
+    namespace is allowed here (see RESERVED_NAMESPACES)."""
+
+    @property
+    def otlp_url(self) -> str | None:
+        return self.otlp_endpoint.url if self.otlp_endpoint else None
 
     @property
     def otlp_port(self) -> int | None:
-        if self.otlp_endpoint is None:
-            return None
-        match = re.search(r":(\d+)/?$", self.otlp_endpoint.split("://", 1)[1])
-        if match:
-            return int(match[1])
-        return 443 if self.otlp_endpoint.startswith("https") else 80
+        return self.otlp_endpoint.port if self.otlp_endpoint else None
 
 
 class BudgetSettings(Model):
@@ -488,8 +766,9 @@ class StackSettings(Model):
     """All settings of one stack. Top-level fields are the config keys of the project."""
 
     stack: Literal["studio", "homelab"]
-    cluster: ClusterSettings = ClusterSettings()
-    namespace: KubernetesName = "agent-platform"
+    cluster: ClusterSettings
+    """Always given: STACK_DEFAULTS supply at least its name."""
+    namespace: PlatformNamespace = "agent-platform"
     gateway: GatewaySettings = GatewaySettings()
     embedding: EmbeddingSettings = EmbeddingSettings()
     vector_search: VectorSearchSettings = VectorSearchSettings()
@@ -524,7 +803,6 @@ class StackSettings(Model):
 
     @property
     def cluster_name(self) -> str:
-        assert self.cluster.name is not None  # set by the validator above  # noqa: S101
         return self.cluster.name
 
 
@@ -604,6 +882,7 @@ def _format_location(location: tuple[int | str, ...]) -> str:
 
 
 _KEYED_MESSAGE: Final = re.compile(r"(?P<key>[a-z][A-Za-z.]*): (?P<message>.+)", re.DOTALL)
+NULL_MESSAGE: Final = "is empty (null); give it a value, or remove the key to use its default"
 
 
 def _describe(error: Mapping[str, Any]) -> str:
@@ -613,6 +892,9 @@ def _describe(error: Mapping[str, Any]) -> str:
         message = "unknown key; check its spelling against the README's config reference"
     elif error["type"] == "missing":
         message = "required"
+    elif "input" in error and error["input"] is None:
+        # A YAML key with nothing after it; fields where null means something accept it.
+        message = NULL_MESSAGE
     elif not location and (keyed := _KEYED_MESSAGE.fullmatch(message)):
         # A rule across the whole stack names the key to change at the start of its message.
         location, message = tuple(keyed["key"].split(".")), keyed["message"]
@@ -620,12 +902,78 @@ def _describe(error: Mapping[str, Any]) -> str:
 
 
 def read_stack_file(stack: str, project_dir: Path) -> dict[str, Any]:
-    """The ``config:`` map of ``Pulumi.<stack>.yaml`` (empty when there is no such file)."""
+    """The ``config:`` map of ``Pulumi.<stack>.yaml`` (empty when there is no such file).
+
+    Raises :class:`ConfigError` naming the file when it is not YAML or not a stack file."""
     path = project_dir / f"Pulumi.{stack}.yaml"
     if not path.exists():
         return {}
-    document = yaml.safe_load(path.read_text()) or {}
-    return dict(document.get("config") or {})
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise ConfigError(stack, [f"{path.name}: is not valid YAML{where}"]) from None
+    config = document.get("config") if isinstance(document, dict) else None
+    if not isinstance(document, dict) or not isinstance(config or {}, dict):
+        raise ConfigError(
+            stack,
+            [
+                f"{path.name}: is not a stack file; it must be a mapping with `config:` mapping "
+                f"{PROJECT}:<key> to values"
+            ],
+        )
+    return dict(config or {})
+
+
+def _marked_secret(path: tuple[str | int, ...]) -> str:
+    """The problem for a non-secret setting that was set with ``--secret``."""
+    key = _format_location(path).removeprefix(f"{PROJECT}:")
+    if path == ("namespace",):
+        command = f"{key} <value>"
+    elif len(path) == 1:
+        command = f"--path {key}.<field> <value>"
+    else:
+        command = f"--path {key} <value>"
+    return (
+        f"{PROJECT}:{key}: is set as a secret (--secret), but the program uses its value in "
+        "plain text (Kubernetes objects, the kind config, stack outputs); set it again without "
+        f"--secret (`pulumi config set {command}`), and keep credentials out of it: they "
+        "belong in the secret keys listed in the README"
+    )
+
+
+def _secure_paths(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[str | int, ...]]:
+    """Where a stack file holds an encrypted value (``{secure: ...}``) inside ``value``."""
+    if isinstance(value, Mapping):
+        if set(value) == {"secure"}:
+            yield path
+            return
+        for key, item in value.items():
+            yield from _secure_paths(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _secure_paths(item, (*path, index))
+
+
+def _redact_leaves(value: Any) -> None:
+    """Hand every string inside a secret-marked value to the log redactor."""
+    if isinstance(value, str):
+        redact_value(value)
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            _redact_leaves(item)
+    elif isinstance(value, list):
+        for item in value:
+            _redact_leaves(item)
+
+
+def _validate(raw: dict[str, Any], problems: list[str]) -> StackSettings | None:
+    try:
+        return StackSettings.model_validate(raw)
+    except ValidationError as error:
+        problems += [_describe(item) for item in error.errors()]
+        return None
 
 
 def settings_from_stack_file(stack: str, project_dir: Path) -> StackSettings:
@@ -636,14 +984,31 @@ def settings_from_stack_file(stack: str, project_dir: Path) -> StackSettings:
     supported = check_stack(stack)
     prefix = f"{PROJECT}:"
     raw: dict[str, Any] = {"stack": supported}
+    problems: list[str] = []
     for key, value in read_stack_file(stack, project_dir).items():
         name = key.removeprefix(prefix)
-        if key.startswith(prefix) and name in CONFIG_KEYS:
+        if not key.startswith(prefix) or name not in CONFIG_KEYS:
+            continue
+        # An encrypted value cannot be read here, and the program would refuse it anyway.
+        marked = list(_secure_paths(value, (name,)))
+        if marked:
+            problems += [_marked_secret(path) for path in marked]
+        else:
             raw[name] = value
-    try:
-        return StackSettings.model_validate(raw)
-    except ValidationError as error:
-        raise ConfigError(stack, [_describe(item) for item in error.errors()]) from error
+    settings = _validate(raw, problems)
+    if problems or settings is None:
+        raise ConfigError(stack, problems)
+    return settings
+
+
+def _config_value(key: str, text: str) -> Any:
+    """A config value as the engine passed it: objects as JSON, a YAML null as "null" (or ""
+    from older engines), which both become ``None`` so validation names the key."""
+    if text in ("", "null"):
+        return None
+    if key in OBJECT_KEYS:
+        return json.loads(text)
+    return text
 
 
 def load(stack: str, config: pulumi.Config | None = None) -> tuple[StackSettings, StackSecrets]:
@@ -658,16 +1023,22 @@ def load(stack: str, config: pulumi.Config | None = None) -> tuple[StackSettings
 
     raw: dict[str, Any] = {"stack": supported}
     for key in CONFIG_KEYS:
-        if key not in OBJECT_KEYS:
-            value: Any = config.get(key)
-        else:
-            try:
-                value = config.get_object(key)
-            except Exception:  # noqa: BLE001 (the config API raises several types for bad JSON)
-                problems.append(f"{PROJECT}:{key}: is not a valid object; see the README")
-                continue
-        if value is not None:
-            raw[key] = value
+        full_key = config.full_key(key)
+        text = runtime_config.get_config(full_key)
+        if text is None:
+            continue
+        if runtime_config.is_config_secret(full_key):
+            # Every value here ends up in plain text (Kubernetes objects, env, outputs), so a
+            # value set with --secret is refused, unread, and kept out of every log line.
+            with contextlib.suppress(ValueError):
+                _redact_leaves(json.loads(str(text)))
+            redact_value(str(text))
+            problems.append(_marked_secret((key,)))
+            continue
+        try:
+            raw[key] = _config_value(key, str(text))
+        except ValueError:
+            problems.append(f"{PROJECT}:{key}: is not a valid object; see the README")
 
     unknown = _project_keys_in_config() - set(CONFIG_KEYS) - set(SECRET_KEYS)
     problems += [
@@ -675,11 +1046,7 @@ def load(stack: str, config: pulumi.Config | None = None) -> tuple[StackSettings
         for key in sorted(unknown)
     ]
 
-    settings: StackSettings | None = None
-    try:
-        settings = StackSettings.model_validate(raw)
-    except ValidationError as error:
-        problems += [_describe(item) for item in error.errors()]
+    settings = _validate(raw, problems)
 
     secrets, secret_problems = _load_secrets(config, settings)
     problems += secret_problems

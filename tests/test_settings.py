@@ -124,8 +124,12 @@ def test_unknown_top_level_key_is_rejected(deploy: Deploy) -> None:
             "vectorSearch",
             "distributed mode",
         ),
-        ({"observability": {"otlpEndpoint": "otel:4318"}}, "observability.otlpEndpoint", "match"),
-        ({"mcp.collection": "no spaces allowed"}, "mcp.collection", "match"),
+        (
+            {"observability": {"otlpEndpoint": "otel:4318"}},
+            "observability.otlpEndpoint",
+            "is not a URL; write it as http(s)://host[:port][/path]",
+        ),
+        ({"mcp.collection": "no spaces allowed"}, "mcp.collection", "not a collection name"),
         ({"gateway.nodePort": 8080}, "gateway.nodePort", "30000"),
         ({"embedding.cacheSize": "lots"}, "embedding.cacheSize", "quantity"),
         (

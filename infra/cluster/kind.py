@@ -53,7 +53,6 @@ class KindCluster(pulumi.ComponentResource):
     ) -> None:
         super().__init__(self.TYPE, name, None, opts)
         cluster = args.cluster
-        assert cluster.name is not None  # noqa: S101 (settings fill it from the stack)
         config_yaml = kind_config_yaml(cluster, gateway_node_port=args.gateway_node_port)
 
         environment = {

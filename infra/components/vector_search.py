@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Final
-from urllib.parse import urlparse
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -122,7 +121,7 @@ class VectorSearch(pulumi.ComponentResource):
             env[f"{prefix}S3_CONFIG__BUCKET"] = str(snapshots.bucket)
             env[f"{prefix}S3_CONFIG__REGION"] = snapshots.region
             if snapshots.endpoint:
-                env[f"{prefix}S3_CONFIG__ENDPOINT_URL"] = snapshots.endpoint
+                env[f"{prefix}S3_CONFIG__ENDPOINT_URL"] = snapshots.endpoint.url
             secret_env[f"{prefix}S3_CONFIG__ACCESS_KEY"] = SecretEnv(
                 snapshot_secret.metadata.name, "access-key-id"
             )
@@ -130,10 +129,10 @@ class VectorSearch(pulumi.ComponentResource):
                 snapshot_secret.metadata.name, "secret-access-key"
             )
             config_parts += [access_key, secret_key]
-            # The object store may be on the LAN (MinIO) or in a cloud: any address, its port.
-            egress.append(
-                Peer("any", ports=(_endpoint_port(snapshots.endpoint),), why="snapshots to S3")
-            )
+            # The object store may be on the LAN (MinIO) or in a cloud: any address, its port
+            # (parsed in the settings; AWS S3 when no endpoint is given).
+            port = snapshots.endpoint.port if snapshots.endpoint else 443
+            egress.append(Peer("any", ports=(port,), why="snapshots to S3"))
 
         spec = WorkloadSpec(
             component="vector-search",
@@ -185,10 +184,3 @@ class VectorSearch(pulumi.ComponentResource):
                 "apiKeySecretName": self.api_key_secret_name,
             }
         )
-
-
-def _endpoint_port(endpoint: str | None) -> int:
-    if endpoint is None:
-        return 443
-    parsed = urlparse(endpoint)
-    return parsed.port or (443 if parsed.scheme == "https" else 80)

@@ -109,5 +109,7 @@ def test_kind_config_maps_the_gateway_node_port_to_the_host() -> None:
 
 
 def test_kubernetes_version_comes_from_the_node_image() -> None:
-    assert ClusterSettings(node_image="kindest/node:v1.33.1").kubernetes_version == "1.33"
-    assert ClusterSettings().kubernetes_version == "1.34"
+    assert ClusterSettings(name="lab", node_image="kindest/node:v1.33.1").kubernetes_version == (
+        "1.33"
+    )
+    assert ClusterSettings(name="lab").kubernetes_version == "1.34"
