@@ -706,8 +706,36 @@ class McpSettings(Workload):
     """mcp-server-qdrant embeds in-process (fastembed); it cannot call the embedding service."""
     use_embedding_service: bool = False
     """Only for an MCP image that can call the embedding service: allows that flow and passes
-    ``EMBEDDING_URL``. The default image cannot (see the README)."""
+    ``EMBEDDING_URL``. Refused with mcp-server-qdrant (the default image), which cannot."""
+    read_only: bool = False
+    """``QDRANT_READ_ONLY``: mcp-server-qdrant then offers ``qdrant-find`` only, no
+    ``qdrant-store``."""
     command: Command = ("mcp-server-qdrant", "--transport", "streamable-http")
+
+    @property
+    def runs_mcp_server_qdrant(self) -> bool:
+        """The image is mcp/qdrant (from any registry) or the command is mcp-server-qdrant."""
+        match = _IMAGE_RE.fullmatch(self.image)
+        repository = match["repository"] if match else self.image
+        program = self.command[0].rsplit("/", 1)[-1] if self.command else ""
+        return (
+            repository == "mcp/qdrant"
+            or repository.endswith("/mcp/qdrant")
+            or program == "mcp-server-qdrant"
+        )
+
+    @model_validator(mode="after")
+    def _embedding_service_needs_a_server_that_uses_it(self) -> Self:
+        # mcp-server-qdrant (0.8.x) embeds only in-process with FastEmbed, names its vectors
+        # fast-<model> and has no setting for an external embedding service.
+        if self.use_embedding_service and self.runs_mcp_server_qdrant:
+            raise ValueError(
+                "useEmbeddingService is true, but the MCP server is mcp-server-qdrant "
+                f"({self.image}), which embeds only in-process with FastEmbed and cannot use "
+                "an embedding service; set image and command to an MCP server that reads "
+                "EMBEDDING_URL, or leave useEmbeddingService false"
+            )
+        return self
 
 
 class ObservabilitySettings(Model):

@@ -15,6 +15,14 @@ JSON 429 with ``Retry-After``; a request body limit (JSON 413); upstream timeout
 headers on every answer; JSON access logs that contain neither the ``Authorization`` header nor
 the query string. The client's token is not forwarded upstream.
 
+Upstreams get ``Host: <service>:<port>``, the name and port their Service is reached at in the
+cluster (``mcp.agent-platform.svc.cluster.local:8000``), not nginx's ``$proxy_host``: when
+proxy_pass names an ``upstream`` group, ``$proxy_host`` is the group's name (``mcp``), which no
+server that checks Host allows. MCP servers do check it (the MCP SDK's DNS-rebinding protection
+answers 421 to a Host it does not allow; tests/mcp proves both). Redirects an upstream makes to
+its own address (FastMCP 2 sends ``/mcp`` to ``/mcp/``) are rewritten to the gateway's path, so
+the client follows them back through the gateway rather than to an in-cluster name.
+
 The configuration contains the token and the vector search API key, so it is rendered inside an
 ``Output.apply`` (it stays a Pulumi secret) and stored in a Kubernetes Secret, never a ConfigMap.
 """
@@ -22,6 +30,7 @@ The configuration contains the token and the vector search API key, so it is ren
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Final
 
@@ -37,10 +46,19 @@ SECURITY_HEADERS: Final = (
 )
 
 
+HOST_PATTERN: Final = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
+"""A DNS name or IPv4 address: what may stand in the upstream blocks and Host headers."""
+
+
 @dataclass(frozen=True)
 class Upstream:
     host: str
     port: int
+
+    @property
+    def authority(self) -> str:
+        """``host:port``, the ``Host`` header the upstream receives."""
+        return f"{self.host}:{self.port}"
 
 
 @dataclass(frozen=True)
@@ -78,18 +96,33 @@ def _json_error(status: int, error: str, indent: str, extra_headers: str = "") -
 
 
 def _protected(
-    path: str, upstream: str, uri: str, settings: GatewaySettings, extra: str = ""
+    path: str,
+    group: str,
+    upstream: Upstream,
+    uri: str,
+    settings: GatewaySettings,
+    *,
+    extra: str = "",
+    redirect_to: str | None = None,
 ) -> str:
+    """A token-protected route to the upstream block ``group``. ``redirect_to``: the gateway
+    path that the upstream's root maps to, for rewriting the upstream's redirects."""
     timeout = settings.upstream_timeout_seconds
+    redirect = (
+        f"            proxy_redirect http://{upstream.authority}/ {redirect_to};\n"
+        if redirect_to is not None
+        else ""
+    )
     return f"""
         location {path} {{
             if ($authorized = 0) {{ return 401; }}
             limit_req zone=per_client burst={settings.rate_limit.burst} nodelay;
-{_headers("            ")}            proxy_pass http://{upstream}{uri};
+{_headers("            ")}            proxy_pass http://{group}{uri};
             proxy_http_version 1.1;
             proxy_set_header Connection "";
-            proxy_set_header Host $proxy_host;
-            # The gateway's token is for the gateway: upstreams never see it.
+            # The Service's name, not $proxy_host (the upstream group's name): see the docstring.
+            proxy_set_header Host "{upstream.authority}";
+{redirect}            # The gateway's token is for the gateway: upstreams never see it.
             proxy_set_header Authorization "";
             proxy_set_header X-Request-ID $request_id;
             proxy_set_header X-Forwarded-For $remote_addr;
@@ -112,6 +145,9 @@ def render(
     settings loader already rejects those, naming the config key)."""
     check_token(token, "gatewayToken")
     check_token(vector_search_api_key, "vectorSearchApiKey")
+    for upstream in (upstreams.embedding, upstreams.vector_search, upstreams.mcp):
+        if not HOST_PATTERN.fullmatch(upstream.host):
+            raise ValueError(f"upstream host {upstream.host!r} is not a DNS name or IPv4 address")
     paths = paths or Paths()
     rate = settings.rate_limit.requests_per_second
     mcp_extra = (
@@ -139,6 +175,9 @@ http {{
     scgi_temp_path {paths.temp}/scgi;
 
     server_tokens off;
+    # Redirects keep the path only (proxy_redirect below): the client resolves it against the
+    # address it used, which nginx cannot know behind kind's port mappings.
+    absolute_redirect off;
     sendfile on;
     keepalive_timeout 65s;
     client_max_body_size {settings.max_body_size};
@@ -188,10 +227,11 @@ http {{
         location = /healthz {{
             access_log off;
 {_json_answer(200, {"status": "ok"}, "            ")}        }}
-{_protected("= /v1/embeddings", "embedding", "/v1/embeddings", settings)}
-{_protected("= /v1/embed", "embedding", "/embed", settings)}
-{_protected("/v1/search/", "vector_search", "/", settings, search_extra)}
-{_protected("~ ^/mcp/?$", "mcp", "", settings, mcp_extra)}
+{_protected("= /v1/embeddings", "embedding", upstreams.embedding, "/v1/embeddings", settings)}
+{_protected("= /v1/embed", "embedding", upstreams.embedding, "/embed", settings)}
+{_protected("/v1/search/", "vector_search", upstreams.vector_search, "/", settings,
+            extra=search_extra, redirect_to="/v1/search/")}
+{_protected("~ ^/mcp/?$", "mcp", upstreams.mcp, "", settings, extra=mcp_extra, redirect_to="/")}
 
         # Without this, nginx answers /v1/search (no slash) with its own 301 to /v1/search/,
         # in HTML and before the token check.

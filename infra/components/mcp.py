@@ -2,9 +2,15 @@
 
 The default image is the Qdrant MCP server (``mcp-server-qdrant``): its tools store and find
 memories in a Qdrant collection. It embeds text in-process with fastembed (downloading the
-model from the Hugging Face Hub on first start), so it cannot use the embedding service; an
-MCP image that can is wired to it with ``mcp.useEmbeddingService`` (``EMBEDDING_URL``).
-The server has no health endpoint, so its probes check that the port accepts connections.
+model from the Hugging Face Hub on first start) and has no way to use the embedding service, so
+the settings refuse ``mcp.useEmbeddingService`` with it; an MCP image that can is wired to the
+embedding service with that setting (``EMBEDDING_URL``). ``mcp.readOnly`` sets
+``QDRANT_READ_ONLY`` (only the ``qdrant-find`` tool). The server has no health endpoint, so its
+probes check that the port accepts connections.
+
+The gateway reaches the server as ``mcp.<namespace>.svc.cluster.local:<port>`` and sends that as
+``Host``: an MCP server with DNS-rebinding protection on must allow it. The default image's
+server (mcp-server-qdrant 0.8.0 on FastMCP 2) does not check Host, so nothing is set for it.
 """
 
 from __future__ import annotations
@@ -63,6 +69,7 @@ class McpServer(pulumi.ComponentResource):
             "COLLECTION_NAME": settings.collection,
             "EMBEDDING_PROVIDER": "fastembed",
             "EMBEDDING_MODEL": settings.embedding_model,
+            "QDRANT_READ_ONLY": "true" if settings.read_only else "false",
             "FASTMCP_HOST": "0.0.0.0",  # noqa: S104 (inside the pod; the NetworkPolicy guards it)
             "FASTMCP_PORT": str(settings.port),
             "FASTEMBED_CACHE_PATH": "/cache",

@@ -118,3 +118,23 @@ ensure_checkov() {
   timeout 900 "$uv" pip install --quiet --python "$venv/bin/python" \
     "checkov==$CHECKOV_VERSION" >&2 || die "$EXIT_MISSING_TOOL" "could not install checkov $CHECKOV_VERSION"
 }
+
+# ensure_mcp_server_qdrant UV TOOLS_DIR REQUIREMENTS: mcp-server-qdrant 0.8.0 (the default MCP
+# image's server, for the MCP tier) in an environment of its own, exactly as pinned with hashes
+# in REQUIREMENTS (its FastMCP 2 needs mcp 1.x; the project pins mcp 2). Reinstalled when that
+# file changes.
+ensure_mcp_server_qdrant() {
+  local uv=$1 venv=$2/mcp-server-qdrant requirements=$3
+  if [[ -x $venv/bin/mcp-server-qdrant ]] &&
+    timeout 10 cmp -s -- "$requirements" "$venv/installed-requirements.txt"; then
+    return 0
+  fi
+  log "installing mcp-server-qdrant (tests/mcp/mcp-server-qdrant-requirements.txt) into $venv"
+  timeout 300 "$uv" venv --quiet --clear --python "$SUPPORTED_PYTHON" "$venv" >&2 ||
+    die "$EXIT_MISSING_TOOL" "could not create $venv"
+  timeout 900 "$uv" pip sync --quiet --python "$venv/bin/python" --require-hashes \
+    --compile-bytecode "$requirements" >&2 ||
+    die "$EXIT_MISSING_TOOL" "could not install $requirements into $venv"
+  timeout 10 cp -- "$requirements" "$venv/installed-requirements.txt" ||
+    die "$EXIT_MISSING_TOOL" "could not write $venv/installed-requirements.txt"
+}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from infra.mock_engine import ProgramRun
+from infra.settings import ConfigError
 from tests.components.helpers import as_int, container, env, network_policy, pod_template
 from tests.conftest import KNOWN_SECRETS, Deploy
 
@@ -226,14 +229,47 @@ def test_mcp_talks_to_vector_search_and_only_the_gateway_talks_to_it(
     assert all(name != "embedding" for name, _ in egress)
 
 
+# An MCP server that, unlike mcp-server-qdrant, can call the embedding service.
+EMBEDDING_AWARE_MCP = {"mcp.image": "registry.example/agent-memory-mcp:1.2.0",
+                       "mcp.command": ["agent-memory-mcp", "--http"]}  # fmt: skip
+
+
 def test_mcp_can_be_wired_to_the_embedding_service(deploy: Deploy) -> None:
-    run = deploy("studio", {"mcp.useEmbeddingService": True})
+    run = deploy("studio", {**EMBEDDING_AWARE_MCP, "mcp.useEmbeddingService": True})
 
     assert env(run, "mcp")["EMBEDDING_URL"] == (
         "http://embedding.agent-platform.svc.cluster.local:8080"
     )
     assert ("embedding", {8080}) in peers(network_policy(run, "mcp")["egress"], "to")
     assert ("mcp", {8080}) in peers(network_policy(run, "embedding")["ingress"], "from")
+
+
+@pytest.mark.parametrize(
+    "server",
+    [
+        {},  # the default image
+        {"mcp.image": "registry.example/mirror/mcp/qdrant:0.8.0"},  # a mirror of it
+        {"mcp.image": "registry.example/qdrant-mcp:0.8.0",  # another build of the same server
+         "mcp.command": ["/usr/local/bin/mcp-server-qdrant", "--transport", "streamable-http"]},
+    ],
+)  # fmt: skip
+def test_embedding_service_with_mcp_server_qdrant_is_refused_before_any_resource(
+    deploy: Deploy, server: dict[str, object]
+) -> None:
+    run = deploy("studio", {**server, "mcp.useEmbeddingService": True}, check=False)
+
+    assert isinstance(run.error, ConfigError), run.error
+    assert run.registrations == []
+    [problem] = run.error.problems
+    assert problem.startswith("agent-platform:mcp: useEmbeddingService is true, but the MCP ")
+    assert "embeds only in-process with FastEmbed" in problem
+
+
+def test_mcp_is_read_write_unless_read_only_is_set(deploy: Deploy, studio: ProgramRun) -> None:
+    read_only = deploy("studio", {"mcp.readOnly": True})
+
+    assert env(studio, "mcp")["QDRANT_READ_ONLY"] == "false"
+    assert env(read_only, "mcp")["QDRANT_READ_ONLY"] == "true"
 
 
 # --------------------------------------------------------------------------------- gateway
@@ -248,6 +284,10 @@ def test_gateway_config_lives_in_a_secret_mounted_read_only(studio: ProgramRun) 
     assert "server vector-search.agent-platform.svc.cluster.local:6333;" in config
     assert "server embedding.agent-platform.svc.cluster.local:8080;" in config
     assert "server mcp.agent-platform.svc.cluster.local:8000;" in config
+    # Each upstream is sent its Service's name as Host, not the upstream group's name.
+    assert 'proxy_set_header Host "mcp.agent-platform.svc.cluster.local:8000";' in config
+    assert 'proxy_set_header Host "embedding.agent-platform.svc.cluster.local:8080";' in config
+    assert "Host $proxy_host" not in config
     mounts = {m["name"]: m for m in container(studio, "gateway")["volumeMounts"]}
     assert mounts["config"]["readOnly"] is True
     assert container(studio, "gateway")["command"][:3] == [

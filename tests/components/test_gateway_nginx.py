@@ -118,6 +118,21 @@ def test_with_the_token_each_route_reaches_its_upstream(
     assert headers["content-security-policy"].startswith("default-src 'none'")
 
 
+def test_each_upstream_is_sent_its_own_address_as_host(
+    gateway: Gateway, upstreams: Upstreams
+) -> None:
+    """Not ``$proxy_host``, which is the upstream group's name (``mcp``) here: servers that
+    check Host (MCP's DNS-rebinding protection) refuse that; tests/mcp shows it with one."""
+    answers = {
+        path: gateway.request("POST", path, body=b"{}")[2]
+        for path in ("/v1/embeddings", "/v1/search/collections", "/mcp")
+    }
+
+    assert answers["/v1/embeddings"]["host"] == f"127.0.0.1:{upstreams.embedding.port}"
+    assert answers["/v1/search/collections"]["host"] == f"127.0.0.1:{upstreams.vector_search.port}"
+    assert answers["/mcp"]["host"] == f"127.0.0.1:{upstreams.mcp.port}"
+
+
 def test_only_vector_search_receives_the_api_key(gateway: Gateway) -> None:
     _, _, search = gateway.request("GET", "/v1/search/collections")
     _, _, embeddings = gateway.request("POST", "/v1/embeddings", body=b"{}")
@@ -214,6 +229,18 @@ def test_program_stores_exactly_the_configuration_this_test_runs(deploy: Deploy)
         vector_search_api_key=QDRANT_API_KEY,
     )
     assert stored == expected
+
+
+@pytest.mark.parametrize("host", ["mcp.svc;inject", 'mcp"', "mcp svc", "", "-mcp"])
+def test_an_upstream_host_that_is_not_a_dns_name_is_rejected(host: str) -> None:
+    good = Upstream("embedding.agent-platform.svc.cluster.local", 8080)
+    with pytest.raises(ValueError, match="is not a DNS name or IPv4 address"):
+        gateway_config.render(
+            GatewaySettings(),
+            Upstreams(good, good, Upstream(host, 8000)),
+            token=GATEWAY_TOKEN,
+            vector_search_api_key=QDRANT_API_KEY,
+        )
 
 
 def test_token_nginx_could_not_hold_is_rejected() -> None:
