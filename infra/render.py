@@ -10,15 +10,28 @@ Output is deterministic (sorted keys and files, no timestamps): two runs give id
 Secret data is never written: every value of a Secret's ``data``/``stringData`` is replaced by a
 marker, whatever it held.
 
-Exit codes: 0 rendered and within budget, 1 over budget, 2 bad input (unknown stack or
-invalid settings).
+``--out`` is never emptied blindly. Render writes a list of its files with their SHA-256
+(``DIR/.rendered-by-infra-render.sha256``, the format of ``sha256sum``) and replaces a
+directory only when it is new, empty, or exactly what an earlier render wrote (the list, and
+nothing else, unchanged): an existing file, a directory with anything else in it (a ``.git``,
+notes, a hand-edited manifest) is a usage error that names what is in the way, and nothing is
+touched. The new files are written next to ``DIR`` first and moved in only when all are
+written, so a failed write leaves nothing behind.
+
+Exit codes: 0 rendered and within budget, 1 over budget, 2 bad input (unknown stack, invalid
+settings, an ``--out`` render may not replace), 3 the files could not be written (the message
+names the path; nothing was left behind).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import os
+import re
 import shutil
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -53,6 +66,15 @@ WORKLOAD_KINDS: Final = ("Deployment", "StatefulSet")
 EXIT_OK: Final = 0
 EXIT_OVER_BUDGET: Final = 1
 EXIT_BAD_INPUT: Final = 2
+EXIT_WRITE_FAILED: Final = 3
+
+MARKER: Final = ".rendered-by-infra-render.sha256"
+_MARKER_HEADER: Final = (
+    "# Written by python -m infra.render: the files it wrote here, with their SHA-256.\n"
+    "# It replaces this directory only while these files, and nothing else, are in it.\n"
+)
+_MARKER_LINE: Final = re.compile(r"([0-9a-f]{64})  (.+)")
+_SHOWN: Final = 5  # paths named in an error
 
 
 @dataclass(frozen=True)
@@ -268,18 +290,149 @@ def summary(rendering: Rendering) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(rendering: Rendering, out: Path) -> None:
-    """Write the manifests and summary to ``out`` (replacing what a previous render left)."""
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
-    for manifest in rendering.manifests:
-        path = out / manifest.path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(
-            yaml.safe_dump(manifest.document, sort_keys=True, default_flow_style=False, width=100)
+class OutputError(Exception):
+    """--out is something render may not replace; the message names it and the fix."""
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _read_marker(out: Path) -> dict[str, str] | None:
+    """The files an earlier render wrote in ``out`` (path -> SHA-256), or None without a
+    valid list (a path outside ``out``, or not in the format render writes, is not valid)."""
+    marker = out / MARKER
+    if marker.is_symlink() or not marker.is_file():
+        return None
+    files = {}
+    for line in marker.read_text(errors="replace").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        match = _MARKER_LINE.fullmatch(line)
+        if not match:
+            return None
+        digest, name = match.groups()
+        relative = Path(name)
+        if relative.is_absolute() or ".." in relative.parts or name != relative.as_posix():
+            return None
+        files[name] = digest
+    return files
+
+
+def _contents(out: Path) -> tuple[list[str], list[str]]:
+    """Every file (and anything that is not a plain directory) and every directory under
+    ``out``, as POSIX paths relative to it; symbolic links are not followed."""
+    files: list[str] = []
+    directories: list[str] = []
+    for root, dirs, names in os.walk(out, followlinks=False):
+        base = Path(root).relative_to(out)
+        for name in dirs:
+            path = Path(root, name)
+            (files if path.is_symlink() else directories).append((base / name).as_posix())
+        files += [(base / name).as_posix() for name in names]
+    return files, directories
+
+
+def replaceable(out: Path) -> dict[str, str]:
+    """What ``out`` holds that render may replace: {} for a new or empty directory, an earlier
+    render's files otherwise. Raises OutputError for anything else."""
+    if not out.exists() and not out.is_symlink():
+        existing = next(parent for parent in out.parents if parent.exists())
+        if not existing.is_dir():
+            raise OutputError(f"'{existing}' is a file; pass a directory render may create")
+        return {}
+    if not out.is_dir():
+        raise OutputError(
+            f"'{out}' is a file (or a link to nothing), not a directory; pass a new or empty "
+            "directory, such as rendered/studio"
         )
-    (out / "summary.txt").write_text(summary(rendering))
+    files, directories = _contents(out)
+    if not files and not directories:
+        return {}
+    written = _read_marker(out)
+    if written is None:
+        raise OutputError(
+            f"'{out}' is not empty and was not written by python -m infra.render (it has no "
+            f"valid {MARKER}); pass an empty or new directory, or move its contents away "
+            "yourself"
+        )
+    render_dirs = {parent.as_posix() for name in written for parent in Path(name).parents}
+    foreign = [
+        name for name in files if name != MARKER and not _unchanged(out / name, written.get(name))
+    ] + [name + "/" for name in directories if name not in render_dirs]
+    if foreign:
+        shown = ", ".join(sorted(foreign)[:_SHOWN]) + (" ..." if len(foreign) > _SHOWN else "")
+        raise OutputError(
+            f"'{out}' holds files python -m infra.render did not write or that changed since "
+            f"({shown}); move them away, or pass another directory"
+        )
+    return written
+
+
+def _unchanged(path: Path, digest: str | None) -> bool:
+    """A plain file render wrote (a link, a pipe or a device never is), unchanged since."""
+    if digest is None or path.is_symlink() or not path.is_file():
+        return False
+    return _sha256(path.read_bytes()) == digest
+
+
+def write(rendering: Rendering, out: Path) -> None:
+    """Write the manifests and summary to ``out``, replacing only an earlier render there.
+
+    Raises OutputError when ``out`` holds anything else, OSError when writing fails (then
+    nothing new is left behind)."""
+    previous = replaceable(out)
+    missing = [parent for parent in (out, *out.parents) if not parent.exists()]
+    created_parent = missing[-1] if missing and missing[-1] != out else None
+    # Staged where a rename into place cannot cross a file system: inside an existing --out,
+    # next to a new one.
+    if out.exists():
+        staging = Path(tempfile.mkdtemp(prefix=".rendering-", dir=out))
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.rendering-", dir=out.parent))
+    try:
+        digests = {}
+        for manifest in rendering.manifests:
+            digests[manifest.path.as_posix()] = _write_file(
+                staging / manifest.path,
+                yaml.safe_dump(
+                    manifest.document, sort_keys=True, default_flow_style=False, width=100
+                ),
+            )
+        digests["summary.txt"] = _write_file(staging / "summary.txt", summary(rendering))
+        listing = "".join(f"{digest}  {name}\n" for name, digest in sorted(digests.items()))
+        (staging / MARKER).write_bytes((_MARKER_HEADER + listing).encode())
+        if staging.parent == out:
+            _remove_render(out, previous)
+            for entry in sorted(staging.iterdir()):
+                entry.rename(out / entry.name)
+            staging.rmdir()
+        else:
+            staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if created_parent is not None:
+            shutil.rmtree(created_parent, ignore_errors=True)
+        raise
+
+
+def _write_file(path: Path, text: str) -> str:
+    data = text.encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return _sha256(data)
+
+
+def _remove_render(out: Path, files: dict[str, str]) -> None:
+    """Remove an earlier render's files (checked by replaceable), then its empty directories."""
+    for name in files:
+        (out / name).unlink(missing_ok=True)
+    (out / MARKER).unlink(missing_ok=True)
+    parents = {parent for name in files for parent in Path(name).parents if parent != Path()}
+    for directory in sorted(parents, key=lambda path: len(path.parts), reverse=True):
+        if (out / directory).is_dir() and not any((out / directory).iterdir()):
+            (out / directory).rmdir()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -289,17 +442,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         epilog="Example: python -m infra.render --stack studio --out rendered/studio",
     )
     parser.add_argument("--stack", required=True, help="studio or homelab")
-    parser.add_argument("--out", type=Path, required=True, help="output directory (replaced)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="output directory: new, empty, or written by an earlier render (then replaced)",
+    )
     parser.add_argument("--project-dir", type=Path, default=REPO, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+        replaceable(args.out)  # before the program runs, so a bad --out fails at once
+    except SystemExit as stop:  # a usage error (2), or --help (0)
+        return stop.code if isinstance(stop.code, int) else EXIT_BAD_INPUT
+    except OutputError as error:
+        return _usage_error(parser, f"argument --out: {error}")
     try:
         rendering = render_stack(args.stack, args.project_dir)
     except (StackError, ConfigError) as error:
         print(f"render: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    write(rendering, args.out)
+    try:
+        write(rendering, args.out)
+    except OutputError as error:  # changed while the program ran
+        return _usage_error(parser, f"argument --out: {error}")
+    except OSError as error:
+        print(f"render: error: could not write {args.out}: {error}", file=sys.stderr)
+        return EXIT_WRITE_FAILED
     print(summary(rendering), end="")
     return EXIT_OK if rendering.within_budget else EXIT_OVER_BUDGET
+
+
+def _usage_error(parser: argparse.ArgumentParser, message: str) -> int:
+    try:
+        parser.error(message)
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else EXIT_BAD_INPUT
+    return EXIT_BAD_INPUT  # pragma: no cover (parser.error always exits)
 
 
 if __name__ == "__main__":

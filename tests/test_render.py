@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import filecmp
-import shutil
+import hashlib
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -130,11 +132,189 @@ def test_unknown_stack_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert not any(tmp_path.iterdir())
 
 
-def test_rerender_replaces_what_was_there(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    render.main(["--stack", "studio", "--out", str(out)])
-    (out / "stale.yaml").write_text("kind: Stale\n")
-    render.main(["--stack", "studio", "--out", str(out)])
+# ------------------------------------------- --out never replaces what render did not write
+# (issue 13, class 10): a new or empty directory, or one a previous render wrote and nobody
+# changed since, is written; anything else is a usage error (exit 2) and left as it was.
 
-    assert not (out / "stale.yaml").exists()
-    shutil.rmtree(out)
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(directory)): path.read_bytes()
+        for path in sorted(directory.rglob("*"))
+        if path.is_file()
+    }
+
+
+def render_to(out: Path, stack: str = "studio") -> int:
+    return render.main(["--stack", stack, "--out", str(out)])
+
+
+def test_a_directory_render_did_not_write_is_refused_and_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "notes"
+    (out / ".git").mkdir(parents=True)
+    (out / ".git" / "config").write_text("[core]\n")
+    (out / "notes.md").write_text("my notes\n")
+    before = snapshot(out)
+
+    assert render_to(out) == 2
+
+    err = capsys.readouterr().err
+    assert "argument --out:" in err
+    assert "was not written by python -m infra.render" in err
+    assert "empty or new directory" in err
+    assert snapshot(out) == before
+
+
+def test_an_existing_file_as_out_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "manifests.yaml"
+    out.write_text("kind: Keep\n")
+
+    assert render_to(out) == 2
+
+    err = capsys.readouterr().err
+    assert "argument --out:" in err
+    assert "is a file" in err
+    assert "Traceback" not in err
+    assert out.read_text() == "kind: Keep\n"
+
+
+def test_out_under_a_file_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "file").write_text("x")
+
+    assert render_to(tmp_path / "file" / "out") == 2
+    assert "argument --out:" in capsys.readouterr().err
+    assert (tmp_path / "file").read_text() == "x"
+
+
+def test_a_previous_render_with_a_file_added_is_refused_and_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert render_to(out) == 0
+    (out / "gateway" / "my-patch.yaml").write_text("kind: Mine\n")
+    before = snapshot(out)
+    capsys.readouterr()
+
+    assert render_to(out) == 2
+
+    err = capsys.readouterr().err
+    assert "gateway/my-patch.yaml" in err
+    assert snapshot(out) == before
+
+
+def test_a_previous_render_with_a_file_changed_is_refused_and_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert render_to(out) == 0
+    (out / "summary.txt").write_text("edited by hand\n")
+    before = snapshot(out)
+    capsys.readouterr()
+
+    assert render_to(out) == 2
+
+    assert "summary.txt" in capsys.readouterr().err
+    assert snapshot(out) == before
+
+
+def test_a_marker_that_names_files_outside_out_deletes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    out = tmp_path / "out"
+    assert render_to(out) == 0
+    marker = out / render.MARKER
+    digest = hashlib.sha256(b"keep me\n").hexdigest()
+    marker.write_text(marker.read_text() + f"{digest}  ../victim.txt\n")
+    capsys.readouterr()
+
+    assert render_to(out) == 2
+
+    assert victim.read_text() == "keep me\n"
+    assert "argument --out:" in capsys.readouterr().err
+
+
+def test_an_empty_directory_is_written(tmp_path: Path) -> None:
+    out = tmp_path / "empty"
+    out.mkdir()
+
+    assert render_to(out) == 0
+    assert (out / "gateway" / "deployment-gateway.yaml").exists()
+
+
+def test_rerender_replaces_its_own_files_and_drops_objects_that_are_gone(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert render_to(out, "homelab") == 0
+    assert any(path.name == "deployment-metrics-server.yaml" for path in out.rglob("*"))
+
+    assert render_to(out, "studio") == 0
+
+    assert not any(path.name == "deployment-metrics-server.yaml" for path in out.rglob("*"))
+    fresh = tmp_path / "fresh"
+    assert render_to(fresh, "studio") == 0
+    assert snapshot(out) == snapshot(fresh)
+
+
+def test_bad_stack_creates_nothing_not_even_the_parents(tmp_path: Path) -> None:
+    assert render.main(["--stack", "prod", "--out", str(tmp_path / "a" / "b")]) == 2
+    assert not (tmp_path / "a").exists()
+
+
+def test_a_failed_write_leaves_nothing_behind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    written = 0
+    real_write = Path.write_bytes
+
+    def failing_write(path: Path, data: Any) -> int:
+        nonlocal written
+        written += 1
+        if written > 3:
+            raise OSError(28, "No space left on device")
+        return real_write(path, data)
+
+    monkeypatch.setattr(Path, "write_bytes", failing_write)
+
+    assert render_to(out) == render.EXIT_WRITE_FAILED
+
+    assert "No space left on device" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_rerender_keeps_the_earlier_render(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    assert render_to(out) == 0
+    before = snapshot(out)
+
+    def no_space(_path: Path, _data: Any) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", no_space)
+
+    assert render_to(out) == render.EXIT_WRITE_FAILED
+    assert snapshot(out) == before
+    assert sorted(path.name for path in out.iterdir()) == sorted(
+        {name.split("/")[0] for name in before}
+    )
+
+
+def test_a_pipe_in_out_is_refused_without_reading_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert render_to(out) == 0
+    os.mkfifo(out / "gateway" / "pipe")
+    capsys.readouterr()
+
+    assert render_to(out) == 2
+    assert "gateway/pipe" in capsys.readouterr().err

@@ -1,16 +1,20 @@
 # shellcheck shell=bash disable=SC2034 # (the exit codes are used by the scripts that source this)
-# Shared by the operator scripts: logging, exit codes, the cluster-name rule, time bounds and
-# tool checks. Source it; it defines functions and constants only.
+# Shared by the operator scripts: logging, exit codes, the cluster-name rule, numbers, time
+# bounds, interrupts and tool checks. Source it; it defines functions and constants only (a
+# script opts in to the interrupt handling with start_run).
 #
 # Exit codes (the same in every script; the README lists them):
-#   0  success
-#   2  bad input (arguments, names, environment values)
-#   3  a required tool is missing, or the container engine's daemon is unreachable
-#   4  a time bound was exceeded
-#   5  the operation failed (a half-created cluster is deleted before exiting)
-#   6  an existing cluster is unhealthy or differs from what was asked; nothing was changed
-#   7  the cluster does not exist on this machine; nothing was changed
-#   8  not confirmed; nothing was changed
+#   0    success
+#   2    bad input (arguments, names, environment values)
+#   3    a required tool is missing, or the container engine's daemon is unreachable
+#   4    a time bound was exceeded (what this run created is removed first)
+#   5    the operation failed (what this run created is removed first)
+#   6    an existing cluster is unhealthy or differs from what was asked, or another process
+#        created it while this run was about to; nothing was changed
+#   7    the cluster does not exist on this machine; nothing was changed
+#   8    not confirmed; nothing was changed
+#   129  interrupted by SIGHUP, 130 by SIGINT (Ctrl-C), 143 by SIGTERM (128 + the signal's
+#        number): the running tool was stopped and what this run created removed
 
 # The C locale makes [a-z] mean ASCII a to z (never a locale's look-alike letters) and keeps
 # tool output stable for parsing.
@@ -23,6 +27,9 @@ readonly EXIT_FAILED=5
 readonly EXIT_REFUSED=6
 readonly EXIT_NOT_FOUND=7
 readonly EXIT_NOT_CONFIRMED=8
+readonly EXIT_SIGHUP=129
+readonly EXIT_SIGINT=130
+readonly EXIT_SIGTERM=143
 
 # Must agree with infra/settings.py (CLUSTER_NAME_PATTERN, CLUSTER_NAME_MAX_LENGTH);
 # tests/scripts/test_name_rule.py checks that both accept exactly the same names.
@@ -31,14 +38,40 @@ readonly CLUSTER_NAME_MAX=40
 
 SCRIPT_NAME=$(basename -- "$0")
 readonly SCRIPT_NAME
+# Settings of the functions below, never taken from the environment.
+unset RUN_OUTPUT RUN_STDOUT RUN_STDERR STEP_LIMIT FORWARD_SIGNAL TIMEOUT_SIGNAL KILL_AFTER TOOL_PID
 
 log() { printf '%s: %s\n' "$SCRIPT_NAME" "$*" >&2; }
 
+# die CODE MESSAGE: report the error, remove what this run created (cleanup_this_run), exit.
 die() {
   local code=$1
   shift
   printf '%s: error: %s\n' "$SCRIPT_NAME" "$*" >&2
+  clean_up
   exit "$code"
+}
+
+# cleanup_this_run: a script redefines it to remove what this run created, and only that,
+# judged by evidence (see create-kind-cluster.sh, local-registry). It runs at most once, on a
+# failure, a timeout or an interrupt; it bounds its own calls with run_for (the overall bound
+# may be spent) and it must not exit. LEFT_BEHIND says what it would remove and how, for when a
+# second interrupt cuts it short.
+cleanup_this_run() { :; }
+CLEANING_UP=false
+LEFT_BEHIND=""
+
+clean_up() {
+  [[ $CLEANING_UP == false ]] || return 0
+  CLEANING_UP=true
+  run_cleanup
+}
+
+run_cleanup() {
+  # A failure or an interrupt can come in the middle of a call that redirects its tool or
+  # limits its step; none of that applies to the cleanup's own calls.
+  local RUN_OUTPUT="" RUN_STDOUT="" RUN_STDERR="" STEP_LIMIT=""
+  cleanup_this_run
 }
 
 # validate_cluster_name NAME: exits 2 with the reason unless NAME is a safe kind cluster name.
@@ -58,26 +91,107 @@ validate_cluster_name() {
   fi
 }
 
+# validate_number NAME VALUE MIN MAX WHAT EXAMPLE: exits 2 unless VALUE is a plain decimal
+# number from MIN to MAX. Only the digits 0-9 and no leading zero: bash arithmetic reads 010 as
+# octal (8) and fails on 08. At most as many digits as MAX before any arithmetic, so a value
+# such as 2^64 + 2 cannot wrap around to a small number.
+validate_number() {
+  local name=$1 value=$2 min=$3 max=$4 what=$5 example=$6
+  if [[ $value =~ ^(0|[1-9][0-9]*)$ ]] && ((${#value} <= ${#max})) &&
+    ((10#$value >= min && 10#$value <= max)); then
+    return 0
+  fi
+  local usage="$name=$example"
+  [[ $name != -* ]] || usage="$name $example"
+  die "$EXIT_BAD_INPUT" "$name must be $what from $min to $max, got '$(printf '%q' "$value")'; write plain decimal digits without a leading zero, such as $usage"
+}
+
 # validate_seconds NAME VALUE: a whole number of seconds from 1 to 86400.
 validate_seconds() {
-  local name=$1 value=$2
-  if ! [[ $value =~ ^[0-9]+$ ]] || ((10#$value < 1 || 10#$value > 86400)); then
-    die "$EXIT_BAD_INPUT" "$name must be a whole number of seconds from 1 to 86400, got '$value'"
-  fi
+  validate_number "$1" "$2" 1 86400 "a whole number of seconds" 600
 }
 
 # validate_port NAME VALUE: a TCP port number from 1 to 65535.
 validate_port() {
-  local name=$1 value=$2
-  if ! [[ $value =~ ^[0-9]{1,5}$ ]] || ((10#$value < 1 || 10#$value > 65535)); then
-    die "$EXIT_BAD_INPUT" "$name must be a port number from 1 to 65535, got '$(printf '%q' "$value")'"
-  fi
+  validate_number "$1" "$2" 1 65535 "a port number" 5001
 }
 
-# start_deadline SECONDS: every later `bounded` call shares this overall budget.
+# start_run: a private work directory (removed on exit), and interrupts handled: on HUP, INT or
+# TERM the running tool is stopped, cleanup_this_run removes what this run created, and the
+# script exits 128 + the signal's number (129, 130, 143).
+start_run() {
+  trap 'interrupted HUP' HUP
+  trap 'interrupted INT' INT
+  trap 'interrupted TERM' TERM
+  WORK_DIR=$(mktemp -d)
+  trap 'rm -rf -- "$WORK_DIR"' EXIT
+}
+
+interrupted() {
+  local signal=$1 code
+  case $signal in
+    HUP) code=$EXIT_SIGHUP ;;
+    INT) code=$EXIT_SIGINT ;;
+    *) code=$EXIT_SIGTERM ;;
+  esac
+  if [[ $CLEANING_UP == true ]]; then
+    # A second interrupt: stop the cleanup too, and say what it would have removed.
+    stop_tool
+    log "interrupted again (SIG$signal) while cleaning up; stopped"
+    [[ -z $LEFT_BEHIND ]] || log "left behind: $LEFT_BEHIND"
+    exit "$code"
+  fi
+  log "interrupted (SIG$signal); stopping"
+  CLEANING_UP=true
+  stop_tool
+  run_cleanup
+  exit "$code"
+}
+
+# stop_tool: pass the interrupt to the tool that is running (through its `timeout`, which
+# signals the tool's whole process group, and kills it KILL_AFTER seconds later), and wait.
+# FORWARD_SIGNAL is TERM, or INT for a tool that stops gracefully on it (pulumi).
+stop_tool() {
+  [[ -n ${TOOL_PID:-} ]] || return 0
+  kill -s "${FORWARD_SIGNAL:-TERM}" "$TOOL_PID" 2>/dev/null || true
+  wait "$TOOL_PID" 2>/dev/null || true
+  TOOL_PID=""
+}
+
+# run_for SECONDS CMD...: run the program CMD under `timeout SECONDS`, in the background, and
+# wait for it. `wait` returns as soon as a trapped signal arrives, so an interrupt is handled at
+# once (bash holds a trap until a foreground child ends, and `timeout` puts the tool in a
+# process group of its own, out of reach of the terminal's Ctrl-C). `<&0` keeps this shell's
+# stdin, which bash would replace with /dev/null for a background command.
+# RUN_STDOUT, RUN_STDERR (files) or RUN_OUTPUT (both) redirect CMD alone: redirecting the call
+# would also catch this script's own messages (a time bound's), and a pipe this shell held open
+# would never reach end-of-file. Returns CMD's status (124 when the time ran out).
+run_for() {
+  local seconds=$1 status=0
+  shift
+  case $(type -t -- "$1") in
+    function | builtin | keyword | alias)
+      die "$EXIT_FAILED" "internal error: '$1' is a shell $(type -t -- "$1"), not a program; timeout cannot run it"
+      ;;
+  esac
+  (
+    if [[ -n ${RUN_OUTPUT:-} ]]; then exec >"$RUN_OUTPUT" 2>&1; fi
+    if [[ -n ${RUN_STDOUT:-} ]]; then exec >"$RUN_STDOUT"; fi
+    if [[ -n ${RUN_STDERR:-} ]]; then exec 2>"$RUN_STDERR"; fi
+    exec timeout -s "${TIMEOUT_SIGNAL:-TERM}" --kill-after="${KILL_AFTER:-5}" "$seconds" "$@"
+  ) <&0 &
+  TOOL_PID=$!
+  wait "$TOOL_PID" || status=$?
+  TOOL_PID=""
+  return "$status"
+}
+
+# start_deadline SECONDS [NAME]: every later `bounded` call shares this overall budget; NAME is
+# the setting that sets it, for the message when it runs out.
 start_deadline() {
-  DEADLINE=$((SECONDS + $1))
+  DEADLINE=$((SECONDS + 10#$1))
   BOUND=$1
+  BOUND_NAME=${2:-the time bound}
 }
 
 remaining() {
@@ -86,29 +200,45 @@ remaining() {
   printf '%s' "$left"
 }
 
-# bounded CMD...: run CMD under `timeout` with what is left of the deadline (at most
-# STEP_LIMIT seconds if set). timeout signals the whole process group, so grandchildren of a
-# hung tool go too. Returns CMD's status, or exits 4 when the time is up.
+# bounded CMD...: run_for with what is left of the deadline (at most STEP_LIMIT seconds if
+# set). Returns CMD's status; when the deadline itself runs out, on_timeout ends the run.
+# Never in a subshell ($(...), a pipeline): there a time bound or an interrupt would end only
+# the subshell and look like a failure of the command. bounded_capture takes the output.
 bounded() {
-  local left
+  local left whole=true status=0
   left=$(remaining)
   if ((left <= 0)); then
     on_timeout "$*"
   fi
   if [[ -n ${STEP_LIMIT:-} ]] && ((STEP_LIMIT < left)); then
     left=$STEP_LIMIT
+    whole=false
   fi
-  local status=0
-  timeout --kill-after=5 "$left" "$@" || status=$?
-  if ((status == 124 || status == 137)) && (($(remaining) <= 0)); then
+  run_for "$left" "$@" || status=$?
+  if { ((status == 124)) && [[ $whole == true ]]; } ||
+    { ((status == 124 || status == 137)) && (($(remaining) <= 0)); }; then
     on_timeout "$*"
   fi
   return "$status"
 }
 
-# Scripts may redefine on_timeout to clean up first; it must exit.
+# bounded_capture VAR CMD...: bounded, with CMD's stdout in VAR (trailing newlines dropped) and
+# its stderr in $WORK_DIR/stderr (show_tool_error prints it).
+bounded_capture() {
+  local into=$1 status=0
+  shift
+  RUN_STDOUT=$WORK_DIR/stdout RUN_STDERR=$WORK_DIR/stderr bounded "$@" || status=$?
+  printf -v "$into" '%s' "$(<"$WORK_DIR/stdout")"
+  return "$status"
+}
+
+show_tool_error() {
+  [[ ! -s $WORK_DIR/stderr ]] || cat -- "$WORK_DIR/stderr" >&2
+}
+
+# Scripts may redefine on_timeout; it must exit.
 on_timeout() {
-  die "$EXIT_TIMEOUT" "gave up after ${BOUND}s (the time bound) while running: $1"
+  die "$EXIT_TIMEOUT" "gave up after ${BOUND}s ($BOUND_NAME) while running: $1"
 }
 
 require_tool() {
@@ -132,19 +262,19 @@ container_engine() {
 # require_engine_daemon ENGINE: exits 3 unless the engine answers within 20 seconds.
 require_engine_daemon() {
   local engine=$1
-  if ! timeout --kill-after=5 20 "$engine" info >/dev/null 2>&1; then
+  if ! run_for 20 "$engine" info >/dev/null 2>&1; then
     die "$EXIT_MISSING_TOOL" "'$engine info' did not answer within 20s; start the $engine daemon (or Docker Desktop) and check that this user may use it"
   fi
 }
 
 # cluster_exists NAME: true when kind lists the cluster on this machine, false when it does
-# not. When kind cannot list clusters at all the script stops (exit 5): guessing "absent"
-# would lead to creating, and cleaning up, a cluster that is in fact there.
+# not. When kind cannot list clusters at all the script stops (exit 5, or 4 on the time bound):
+# guessing "absent" would lead to creating, and cleaning up, a cluster that is in fact there.
 cluster_exists() {
   local name=$1 clusters status=0
-  clusters=$(bounded kind get clusters) || status=$?
+  bounded_capture clusters kind get clusters || status=$?
   if ((status != 0)); then
-    ((status != EXIT_TIMEOUT)) || exit "$EXIT_TIMEOUT"
+    show_tool_error
     die "$EXIT_FAILED" "'kind get clusters' failed (status $status); nothing was changed"
   fi
   grep -qxF -- "$name" <<<"$clusters"

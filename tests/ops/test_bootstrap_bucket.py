@@ -127,17 +127,17 @@ def test_fix_keeps_lifecycle_rules_that_are_not_ours(
 ) -> None:
     s3.create_bucket(Bucket=BUCKET)
     other = {
-        "ID": "expire-tmp",
+        "ID": "logs-to-infrequent-access",
         "Status": "Enabled",
-        "Filter": {"Prefix": "tmp/"},
-        "Expiration": {"Days": 1},
+        "Filter": {"Prefix": "logs/"},
+        "Transitions": [{"Days": 30, "StorageClass": "STANDARD_IA"}],
     }
     s3.put_bucket_lifecycle_configuration(Bucket=BUCKET, LifecycleConfiguration={"Rules": [other]})
 
-    run(capsys, "--fix")
+    assert run(capsys, "--fix")[0] == EXIT_OK
 
     ids = {rule["ID"] for rule in s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]}
-    assert ids == {"expire-tmp", LIFECYCLE_RULE_ID}
+    assert ids == {"logs-to-infrequent-access", LIFECYCLE_RULE_ID}
 
 
 @pytest.mark.usefixtures("s3")
@@ -252,3 +252,224 @@ def test_table_output_lists_every_item(capsys: pytest.CaptureFixture[str]) -> No
     assert table.splitlines()[0] == f"bucket {BUCKET}: created"
     for name in ("versioning", "encryption", "public-access-block", "lifecycle"):
         assert name in table
+
+
+# ----------------------------------------------------------- lifecycle that endangers the data
+# (issue 13, class 11): a rule that deletes current objects (the Pulumi state itself), expires
+# old versions sooner than asked, archives current objects out of reach, or our own rule
+# narrowed to a prefix or disabled, makes the bucket non-compliant, whoever wrote the rule.
+
+OUR_RULE: dict[str, Any] = {
+    "ID": LIFECYCLE_RULE_ID,
+    "Status": "Enabled",
+    "Filter": {"Prefix": ""},
+    "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
+    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
+}
+
+
+def with_rules(s3: Any, capsys: pytest.CaptureFixture[str], *rules: dict[str, Any]) -> None:
+    run(capsys)  # created compliant
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=BUCKET, LifecycleConfiguration={"Rules": list(rules)}
+    )
+
+
+def rule(rule_id: str, **fields: Any) -> dict[str, Any]:
+    return {"ID": rule_id, "Status": "Enabled", "Filter": {"Prefix": ""}, **fields}
+
+
+DANGEROUS = {
+    "noncurrent-after-1-day": (
+        [OUR_RULE, rule("cheap", NoncurrentVersionExpiration={"NoncurrentDays": 1})],
+        "rule 'cheap' expires non-current versions after 1 day",
+    ),
+    "expires-current-objects": (
+        [OUR_RULE, rule("tidy", Expiration={"Days": 90})],
+        "rule 'tidy' expires current objects",
+    ),
+    "expires-current-objects-on-a-date": (
+        [OUR_RULE, rule("tidy", Expiration={"Date": "2030-01-01T00:00:00Z"})],
+        "rule 'tidy' expires current objects",
+    ),
+    "expires-current-objects-under-a-prefix": (
+        [OUR_RULE, rule("tidy", Filter={"Prefix": ".pulumi/"}, Expiration={"Days": 1})],
+        "rule 'tidy' expires current objects under '.pulumi/'",
+    ),
+    "archives-current-objects": (
+        [OUR_RULE, rule("cold", Transitions=[{"Days": 30, "StorageClass": "GLACIER"}])],
+        "rule 'cold' moves current objects to GLACIER",
+    ),
+    "ours-scoped-to-an-unused-prefix": (
+        [{**OUR_RULE, "Filter": {"Prefix": "unused/"}}],
+        "applies only to 'unused/'",
+    ),
+    "ours-disabled": (
+        [{**OUR_RULE, "Status": "Disabled"}],
+        "no enabled rule expires non-current versions of the whole bucket",
+    ),
+    "ours-without-the-upload-abort": (
+        [{k: v for k, v in OUR_RULE.items() if k != "AbortIncompleteMultipartUpload"}],
+        "incomplete uploads",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", DANGEROUS, ids=str)
+def test_dangerous_lifecycle_is_not_compliant(
+    s3: Any, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    rules, message = DANGEROUS[case]
+    with_rules(s3, capsys, *rules)
+
+    code, report, _ = run(capsys)
+
+    assert code == EXIT_NON_COMPLIANT, report
+    assert statuses(report)["lifecycle"] == "wrong"
+    detail = {item["name"]: item["detail"] for item in report["items"]}["lifecycle"]
+    assert message in detail
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        rule("markers", Expiration={"ExpiredObjectDeleteMarker": True}),
+        rule("keep-longer", NoncurrentVersionExpiration={"NoncurrentDays": 365}),
+        rule("infrequent", Transitions=[{"Days": 30, "StorageClass": "STANDARD_IA"}]),
+    ],
+    ids=lambda r: r["ID"],
+)
+def test_harmless_rules_of_others_keep_the_bucket_compliant(
+    s3: Any, capsys: pytest.CaptureFixture[str], other: dict[str, Any]
+) -> None:
+    with_rules(s3, capsys, OUR_RULE, other)
+
+    code, report, _ = run(capsys)
+
+    assert code == EXIT_OK, report
+    assert report["action"] == "compliant"
+
+
+def test_fix_replaces_our_narrowed_rule_with_the_whole_bucket_one(
+    s3: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with_rules(s3, capsys, {**OUR_RULE, "Filter": {"Prefix": "unused/"}})
+
+    code, report, _ = run(capsys, "--fix")
+
+    assert code == EXIT_OK, report
+    assert run(capsys)[1]["action"] == "compliant"
+
+
+def test_fix_never_deletes_a_rule_it_did_not_write(
+    s3: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tidy = rule("tidy", Expiration={"Days": 1})
+    with_rules(s3, capsys, OUR_RULE, tidy)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Suspended"})
+
+    code, report, err = run(capsys, "--fix")
+
+    assert code == EXIT_NON_COMPLIANT, report
+    assert statuses(report) == {
+        "versioning": "fixed",
+        "encryption": "ok",
+        "public-access-block": "ok",
+        "lifecycle": "wrong",
+    }
+    assert "remove or change rule 'tidy' yourself" in err
+    ids = {r["ID"] for r in s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]}
+    assert ids == {LIFECYCLE_RULE_ID, "tidy"}
+    assert s3.get_bucket_versioning(Bucket=BUCKET)["Status"] == "Enabled"
+
+
+# ----------------------------------------------------------- bad options (issue 13, class 12)
+# and bucket names (class 13): usage errors, exit 2, the option named, before any request.
+
+
+class NoRequests:
+    """A client that fails the test on any request."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"a request was made ({name}) despite bad input")
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (("--endpoint-url", "not a url"), "--endpoint-url"),
+        (("--endpoint-url", "file:///etc/passwd"), "--endpoint-url"),
+        (("--endpoint-url", "ftp://127.0.0.1"), "--endpoint-url"),
+        (("--endpoint-url", "http://"), "--endpoint-url"),
+        (("--endpoint-url", "http://[::1"), "--endpoint-url"),
+        (("--endpoint-url", "http://127.0.0.1:99999"), "--endpoint-url"),
+        (("--endpoint-url", "http://key:secret@127.0.0.1:9000"), "--endpoint-url"),
+        (("--endpoint-url", ""), "--endpoint-url"),
+        (("--timeout", "0"), "--timeout"),
+        (("--timeout", "-1"), "--timeout"),
+        (("--timeout", "1e9"), "--timeout"),
+        (("--timeout", "100000"), "--timeout"),
+        (("--noncurrent-days", "0"), "--noncurrent-days"),
+        (("--noncurrent-days", "x"), "--noncurrent-days"),
+        (("--region", "moon"), "--region"),
+        (("--region", ""), "--region"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "=".join(value),
+)
+def test_bad_options_are_usage_errors_naming_the_option(
+    capsys: pytest.CaptureFixture[str], args: tuple[str, ...], named: str
+) -> None:
+    code = bootstrap_bucket.main([BUCKET, *args], client=NoRequests())  # type: ignore[arg-type]
+
+    err = capsys.readouterr().err
+    assert code == EXIT_BAD_INPUT
+    assert "usage:" in err
+    assert f"argument {named}:" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "192.168.5.4",  # formatted as an IP address
+        "10.0.0.1",
+        "sthree-state",
+        "sthree-configurator-x",
+        "amzn-s3-demo-bucket",
+        "xn--state",
+        "state-s3alias",
+        "state--ol-s3",
+        "state.mrap",
+        "state--usw2-az1--x-s3",
+        "state--table-s3",
+        "my..bucket",
+        "ab",
+        "a" * 64,
+        "Bad_Bucket",
+        "-state",
+        "state-",
+        "state.",
+    ],
+)
+def test_bucket_names_aws_rejects_are_rejected(
+    capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    code = bootstrap_bucket.main(["--", name], client=NoRequests())  # type: ignore[arg-type]
+
+    err = capsys.readouterr().err
+    assert code == EXIT_BAD_INPUT
+    assert "argument BUCKET:" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("name", ["abc", "a" * 63, "agent-platform.state", "state-1.example"])
+def test_valid_bucket_names_are_accepted(name: str) -> None:
+    assert bootstrap_bucket.bucket_name(name) == name
+
+
+def test_a_usable_endpoint_and_timeout_reach_the_client(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, _, err = run(capsys, "--endpoint-url", "http://127.0.0.1:9/", "--timeout", "1")
+
+    assert code == EXIT_UNREACHABLE, err

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
+from infra.ops import preflight as preflight_module
 from infra.ops.preflight import MINIMUM_VERSIONS
-from tests.stub_tools import REPO, Result, Tools
+from tests.stub_tools import REPO, Result, Tools, alive
 
 
 @pytest.fixture
@@ -165,3 +166,138 @@ def test_readme_states_the_same_minimum_versions() -> None:
     readme = (REPO / "README.md").read_text()
     for tool, version in MINIMUM_VERSIONS.items():
         assert re.search(rf"\|\s*{tool}\b[^|\n]*\|\s*{re.escape(version)}\b", readme, re.I), tool
+
+
+# ----------------------------------------------- a hung tool is "no answer", never "absent"
+
+
+@pytest.fixture
+def stub_path(tools: Tools, monkeypatch: pytest.MonkeyPatch) -> Tools:
+    for key, value in tools.environment().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(preflight_module, "TOOL_TIMEOUT_SECONDS", 0.5)
+    return tools
+
+
+def test_preflight_hung_whoami_is_no_answer_not_no_backend(stub_path: Tools) -> None:
+    stub_path.hang("pulumi", "whoami")
+
+    check = preflight_module.backend_check(None)
+
+    assert not check.ok
+    assert "did not answer" in check.found
+    assert "pulumi login" not in check.hint
+    assert not alive(stub_path.hung_pid("pulumi", "whoami"))
+
+
+def test_preflight_hung_cluster_listing_is_reported_not_taken_for_no_cluster(
+    stub_path: Tools,
+) -> None:
+    stub_path.hang("kind", "get")
+
+    clusters = preflight_module.kind_clusters()
+
+    assert clusters is None
+    assert not alive(stub_path.hung_pid("kind", "get"))
+
+
+@pytest.mark.usefixtures("stub_path")
+def test_preflight_stops_every_process_of_a_hung_tool(tmp_path: Path) -> None:
+    # The stub's own child (its sleep) is in the tool's process group; it goes too.
+    script = tmp_path / "spawner"
+    script.write_text(f"#!/bin/bash\nsleep 30 &\necho $! >{tmp_path}/child\nwait\n")
+    script.chmod(0o755)
+
+    assert preflight_module.run_tool([str(script)]).output is None
+    child = int((tmp_path / "child").read_text())
+    assert not alive(child)
+
+
+# ------------------------------------------- a bad backend URL is a usage error (issue 13, 12)
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "s3://b?endpoint=not%20a%20url",
+        "s3://agent-platform-state?endpoint=not%20a%20url",
+        "s3://agent-platform-state?endpoint=file:///etc/passwd",
+        "s3://agent-platform-state?endpoint=http://[::1",
+        "s3://agent-platform-state?endpoint=http://127.0.0.1:99999",
+        "s3://agent-platform-state?region=moon",
+        "s3://Bad_Bucket",
+        "s3://192.168.5.4",
+        "s3://",
+        "nope://x",
+        "not a url",
+        "",
+    ],
+)
+def test_bad_backend_is_a_usage_error_naming_the_option(
+    project: Path, backend: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stop:
+        preflight_module.main(
+            ["--stack", "studio", "--project-dir", str(project), "--backend", backend]
+        )
+
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --backend:" in err
+    assert "such as" in err  # the fix, not only the fault
+
+
+def test_bad_backend_through_the_script_is_a_usage_error_without_a_traceback(
+    tools: Tools, project: Path
+) -> None:
+    result = tools.run(
+        "preflight",
+        "--stack",
+        "studio",
+        "--project-dir",
+        str(project),
+        "--backend",
+        "s3://b?endpoint=not%20a%20url",
+    )
+
+    assert result.returncode == 2, result.stderr
+    assert "argument --backend:" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.calls == []
+
+
+def test_bad_backend_from_the_environment_names_the_variable(tools: Tools, project: Path) -> None:
+    result = tools.run(
+        "preflight",
+        "--stack",
+        "studio",
+        "--project-dir",
+        str(project),
+        env={"PULUMI_BACKEND_URL": "s3://b?endpoint=not%20a%20url"},
+    )
+
+    assert result.returncode == 2, result.stderr
+    assert "PULUMI_BACKEND_URL" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_s3_backend_with_an_endpoint_without_a_scheme_is_checked(
+    tools: Tools, project: Path
+) -> None:
+    # Pulumi accepts endpoint=host:port; the check reaches it (a closed loopback port here).
+    result = tools.run(
+        "preflight",
+        "--stack",
+        "studio",
+        "--project-dir",
+        str(project),
+        "--backend",
+        "s3://agent-platform-state?endpoint=127.0.0.1:9&disableSSL=true&region=us-east-1",
+        "--json",
+        env={"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"},
+    )
+
+    assert result.returncode == 1, result.stderr
+    backend = rows(result)["state backend"]
+    assert backend["ok"] is False
+    assert "http://127.0.0.1:9" in backend["hint"]

@@ -100,7 +100,7 @@ def test_existing_cluster_with_another_node_image_is_refused(tools: Tools) -> No
 def test_hung_create_stops_at_the_bound_and_deletes_the_half_created_cluster(
     tools: Tools,
 ) -> None:
-    tools.hang("kind", "create")
+    tools.stall("kind", "create")
 
     result = tools.run(
         "create-kind-cluster.sh", "studio", env={"CLUSTER_CREATE_TIMEOUT": "3"}, timeout=30
@@ -127,13 +127,14 @@ def test_hung_tool_before_create_also_stops_at_the_bound(tools: Tools) -> None:
 
 
 def test_failed_create_deletes_the_half_created_cluster(tools: Tools) -> None:
-    tools.fail("kind", "create")
+    tools.fail_after("kind", "create")
 
     result = tools.run("create-kind-cluster.sh", "studio")
 
     assert result.returncode == EXIT_FAILED
     assert "kind could not create cluster 'studio'" in result.stderr
     assert result.called("kind", "delete", "cluster", "--name", "studio")
+    assert tools.clusters() == []
 
 
 def test_nodes_that_never_get_ready_fail_the_create_and_are_cleaned_up(tools: Tools) -> None:

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+from functools import cache
 from pathlib import Path
 
 from tests.stub_tools import REPO
 
 
+@cache
 def shell_scripts() -> list[Path]:
+    """Every bash file of the project, not descending into hidden directories (.venv, .tools,
+    .git hold tens of thousands of files and no script of ours)."""
     found = []
-    for path in sorted(REPO.rglob("*")):
-        if not path.is_file() or any(part.startswith(".") for part in path.relative_to(REPO).parts):
-            continue
-        first_line = path.read_bytes()[:80].split(b"\n", 1)[0]
-        bash_shebang = first_line.startswith(b"#!") and b"bash" in first_line
-        if path.suffix in {".sh", ".bash"} or bash_shebang:
-            found.append(path)
+    for root, directories, files in os.walk(REPO):
+        directories[:] = sorted(name for name in directories if not name.startswith("."))
+        for name in sorted(files):
+            path = Path(root, name)
+            first_line = path.read_bytes()[:80].split(b"\n", 1)[0]
+            bash_shebang = first_line.startswith(b"#!") and b"bash" in first_line
+            if path.suffix in {".sh", ".bash"} or bash_shebang:
+                found.append(path)
     return found
 
 
