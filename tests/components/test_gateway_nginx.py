@@ -27,7 +27,9 @@ from tests.nginx_gateway import (
     running_nginx,
 )
 
-pytestmark = pytest.mark.nginx
+# One worker runs this module (scripts/test spreads the everyday tier over the cores), so its
+# nginx and upstreams start once.
+pytestmark = [pytest.mark.nginx, pytest.mark.xdist_group("nginx-gateway")]
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,9 @@ from tests.policy.checks import (
 )
 
 STACKS = ("studio", "homelab")
+# One worker runs this module (scripts/test spreads the everyday tier over the cores), so its
+# checkov runs happen once.
+pytestmark = pytest.mark.xdist_group("policy")
 
 
 @pytest.fixture(scope="module")
