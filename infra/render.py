@@ -43,8 +43,10 @@ import yaml
 
 from infra import program
 from infra.mock_engine import ProgramRun, Registration, run_program
+from infra.paths import REPO_ROOT
 from infra.quantity import mebibytes, millicores
 from infra.settings import (
+    SUPPORTED_STACKS,
     ConfigError,
     StackError,
     StackSettings,
@@ -52,7 +54,6 @@ from infra.settings import (
     settings_from_stack_file,
 )
 
-REPO: Final = Path(__file__).resolve().parents[1]
 SECRET_MARKER: Final = "<secret: set from Pulumi secret config at deploy time>"  # noqa: S105
 PLACEHOLDERS: Final = {
     "gatewayToken": "placeholder-gateway-token-not-a-secret",
@@ -216,7 +217,7 @@ def _usage(manifests: Sequence[Manifest]) -> list[Usage]:
     return sorted(usage, key=lambda u: u.workload)
 
 
-def render_stack(stack: str, project_dir: Path = REPO) -> Rendering:
+def render_stack(stack: str, project_dir: Path = REPO_ROOT) -> Rendering:
     """Run the program for ``stack`` under mocks and collect its Kubernetes objects."""
     settings = settings_from_stack_file(stack, project_dir)
     needed = ["gatewayToken", "vectorSearchApiKey"]
@@ -441,14 +442,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Write every Kubernetes object a stack would create, without a cluster.",
         epilog="Example: python -m infra.render --stack studio --out rendered/studio",
     )
-    parser.add_argument("--stack", required=True, help="studio or homelab")
+    parser.add_argument("--stack", required=True, help=" or ".join(SUPPORTED_STACKS))
     parser.add_argument(
         "--out",
         type=Path,
         required=True,
         help="output directory: new, empty, or written by an earlier render (then replaced)",
     )
-    parser.add_argument("--project-dir", type=Path, default=REPO, help=argparse.SUPPRESS)
+    parser.add_argument("--project-dir", type=Path, default=REPO_ROOT, help=argparse.SUPPRESS)
     try:
         args = parser.parse_args(argv)
         replaceable(args.out)  # before the program runs, so a bad --out fails at once

@@ -17,11 +17,12 @@ import structlog
 
 from infra import observability
 from infra.mock_engine import ProgramRun, run_program
+from infra.paths import REPO_ROOT
 from infra.program import run
 from infra.settings import read_stack_file
 from tests.stub_tools import Tools
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+PROJECT_DIR = REPO_ROOT
 
 GATEWAY_TOKEN = "gw-token-SENTINEL-7f3a9c51d0"
 QDRANT_API_KEY = "qdrant-key-SENTINEL-41d2e8b7"

@@ -15,6 +15,7 @@ import pytest
 
 from infra.mock_engine import SECRET_SIG, ProgramRun
 from infra.observability import configure_logging
+from infra.settings import SUPPORTED_STACKS
 from tests.conftest import KNOWN_SECRETS, Deploy
 
 SNAPSHOT_SECRETS = {
@@ -54,7 +55,7 @@ def all_strings(value: Any) -> Iterator[str]:
         yield value
 
 
-@pytest.fixture(params=["studio", "homelab"])
+@pytest.fixture(params=SUPPORTED_STACKS)
 def run(request: pytest.FixtureRequest, deploy: Deploy) -> ProgramRun:
     return deploy(request.param, WITH_SNAPSHOTS, secrets=ALL_SECRETS)
 

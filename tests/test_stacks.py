@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from infra.settings import ConfigError, StackError
-from tests.conftest import Deploy
+from infra.settings import STACK_DEFAULTS, SUPPORTED_STACKS, ConfigError, StackError
+from tests.conftest import PROJECT_DIR, Deploy
 
 
 @pytest.mark.parametrize("stack", ["prod", "dev", "Studio", "studio ", ""])
@@ -18,7 +18,7 @@ def test_unsupported_stack_fails_before_any_resource(deploy: Deploy, stack: str)
     assert run.registrations == []
 
 
-@pytest.mark.parametrize("stack", ["studio", "homelab"])
+@pytest.mark.parametrize("stack", SUPPORTED_STACKS)
 def test_stack_registers_cluster_then_provider_with_its_kubeconfig(
     deploy: Deploy, stack: str
 ) -> None:
@@ -63,3 +63,10 @@ def test_bad_cluster_name_fails_before_any_resource(deploy: Deploy) -> None:
     assert "agent-platform:cluster.name" in str(run.error)
     assert "not a lowercase DNS-1123 label" in str(run.error)
     assert run.registrations == []
+
+
+def test_the_one_list_of_stacks_has_defaults_and_a_stack_file_for_each() -> None:
+    """SUPPORTED_STACKS (infra/settings/stack.py) is the one place that lists the stacks."""
+    assert set(STACK_DEFAULTS) == set(SUPPORTED_STACKS)
+    stack_files = sorted(path.name for path in PROJECT_DIR.glob("Pulumi.*.yaml"))
+    assert stack_files == sorted(f"Pulumi.{stack}.yaml" for stack in SUPPORTED_STACKS)

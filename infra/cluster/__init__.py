@@ -22,7 +22,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra.cluster.existing import ExistingCluster
-from infra.cluster.kind import PROJECT_ROOT, KindCluster, KindClusterArgs
+from infra.cluster.kind import KindCluster, KindClusterArgs
+from infra.paths import REPO_ROOT
 from infra.settings import StackSecrets, StackSettings
 
 PROVIDER_TYPE_NAME: Final = "k8s"
@@ -58,7 +59,7 @@ class ClusterHandle:
 def render_directory(settings: StackSettings) -> str:
     base = Path(settings.cluster.render_directory)
     if not base.is_absolute():
-        base = PROJECT_ROOT / base
+        base = REPO_ROOT / base
     return str(base / settings.stack)
 
 

@@ -16,16 +16,14 @@ script enforces ``CLUSTER_CREATE_TIMEOUT`` itself with ``timeout``, because a hu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Final
 
 import pulumi
 from pulumi_command import local
 
 from infra.cluster.kind_config import config_digest, kind_config_yaml
+from infra.paths import REPO_ROOT
 from infra.settings import ClusterSettings
-
-PROJECT_ROOT: Final = Path(__file__).resolve().parents[2]
 
 CREATE_COMMAND: Final = 'exec ./scripts/create-kind-cluster.sh "$KIND_CLUSTER_NAME"'
 DELETE_COMMAND: Final = 'exec ./scripts/delete-kind-cluster.sh "$KIND_CLUSTER_NAME" --yes'
@@ -69,7 +67,7 @@ class KindCluster(pulumi.ComponentResource):
             f"{name}-kind",
             create=CREATE_COMMAND,
             delete=DELETE_COMMAND if cluster.delete_on_destroy else None,
-            dir=str(PROJECT_ROOT),
+            dir=str(REPO_ROOT),
             environment=environment,
             stdin=config_yaml,
             # Anything that changes the nodes replaces the cluster; kind cannot edit one.

@@ -26,10 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from infra.ops.engine import REPO, ToolchainUnavailableError, Workspace, install_toolchain
+from infra.ops.engine import ToolchainUnavailableError, Workspace, install_toolchain
+from infra.paths import REPO_ROOT
 from infra.render import PLACEHOLDERS
+from infra.settings import SUPPORTED_STACKS
 
-STACKS: Final = ("studio", "homelab")
 MAX_RUNS: Final = 100
 IMPORT_FLOOR: Final = "import pulumi, pulumi_kubernetes, pulumi_command"
 # pulumi_kubernetes imports its API groups lazily; these are the ones the program uses.
@@ -75,7 +76,7 @@ def python(*args: str) -> Callable[[], None]:
     def action() -> None:
         subprocess.run(  # noqa: S603 (this interpreter, fixed code)
             [sys.executable, *args],
-            cwd=REPO,
+            cwd=REPO_ROOT,
             check=True,
             capture_output=True,
         )
@@ -90,7 +91,7 @@ def mock_rows(runs: int) -> list[Row]:
         Row("import floor + the Kubernetes API groups used",
             timed(runs, python("-c", IMPORT_FLOOR_WITH_GROUPS))),
     ]  # fmt: skip
-    for stack in STACKS:
+    for stack in SUPPORTED_STACKS:
         samples = timed(
             runs,
             python(
@@ -112,7 +113,7 @@ def engine_rows(runs: int) -> list[Row]:
         print(f"benchmark: the real engine is unavailable: {error}", file=sys.stderr)
         return [
             Row(f"pulumi preview: {what}", [], "unavailable (reason above)")
-            for what in ("empty program", *STACKS)
+            for what in ("empty program", *SUPPORTED_STACKS)
         ]
     secrets = {key: PLACEHOLDERS[key] for key in ("gatewayToken", "vectorSearchApiKey")}
     rows = []
@@ -120,7 +121,7 @@ def engine_rows(runs: int) -> list[Row]:
         empty = Workspace.create(Path(root) / "empty", toolchain, empty_program=True)
         empty.init_stack("floor")
         rows.append(Row("pulumi preview: empty program", timed(runs, previewer(empty, "floor"))))
-        for stack in STACKS:
+        for stack in SUPPORTED_STACKS:
             workspace = Workspace.create(Path(root) / stack, toolchain)
             workspace.init_stack(stack, secrets)
             rows.append(Row(f"pulumi preview: {stack}", timed(runs, previewer(workspace, stack))))

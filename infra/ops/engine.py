@@ -17,11 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-REPO: Final = Path(__file__).resolve().parents[2]
+from infra.paths import REPO_ROOT
+from infra.settings import SUPPORTED_STACKS
+
 PROJECT_FILES: Final = (
-    "Pulumi.yaml", "Pulumi.studio.yaml", "Pulumi.homelab.yaml", "__main__.py", "pyproject.toml",
+    "Pulumi.yaml",
+    *(f"Pulumi.{stack}.yaml" for stack in SUPPORTED_STACKS),
+    "__main__.py",
+    "pyproject.toml",
     "requirements.txt",
-)  # fmt: skip
+)
 PROJECT_DIRS: Final = ("infra", "scripts")
 PASSPHRASE: Final = "agent-platform-throwaway-passphrase"  # noqa: S105 (throw-away state)
 
@@ -40,7 +45,7 @@ class ToolchainUnavailableError(Exception):
 
 def install_toolchain(timeout: float = 3600) -> Path:
     completed = subprocess.run(  # noqa: S603 (the project's own script)
-        [str(REPO / "scripts" / "install-pulumi-toolchain")],
+        [str(REPO_ROOT / "scripts" / "install-pulumi-toolchain")],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -70,12 +75,12 @@ class Workspace:
             (project / "__main__.py").write_text("import pulumi  # noqa: F401\n")
         else:
             for name in PROJECT_FILES:
-                shutil.copy2(REPO / name, project / name)
+                shutil.copy2(REPO_ROOT / name, project / name)
             for name in PROJECT_DIRS:
                 shutil.copytree(
-                    REPO / name, project / name, ignore=shutil.ignore_patterns("__pycache__")
+                    REPO_ROOT / name, project / name, ignore=shutil.ignore_patterns("__pycache__")
                 )
-        (project / ".venv").symlink_to(REPO / ".venv")
+        (project / ".venv").symlink_to(REPO_ROOT / ".venv")
         state = root / "state"
         state.mkdir()
         environment = {

@@ -27,9 +27,15 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import parse_qs, urlsplit
 
-from infra.settings import ConfigError, StackError, StackSettings, settings_from_stack_file
+from infra.paths import REPO_ROOT
+from infra.settings import (
+    SUPPORTED_STACKS,
+    ConfigError,
+    StackError,
+    StackSettings,
+    settings_from_stack_file,
+)
 
-REPO: Final = Path(__file__).resolve().parents[2]
 TOOL_TIMEOUT_SECONDS: float = 10
 BACKEND_SCHEMES: Final = ("file", "s3", "gs", "azblob", "https", "http")
 _HOST_PORT: Final = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?")
@@ -375,8 +381,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Check that this machine is ready for `pulumi up` of a stack.",
         epilog="Example: scripts/preflight --stack studio",
     )
-    parser.add_argument("--stack", required=True, help="studio or homelab")
-    parser.add_argument("--project-dir", type=Path, default=REPO, help=argparse.SUPPRESS)
+    parser.add_argument("--stack", required=True, help=" or ".join(SUPPORTED_STACKS))
+    parser.add_argument("--project-dir", type=Path, default=REPO_ROOT, help=argparse.SUPPRESS)
     parser.add_argument(
         "--backend", type=backend_url, help="state backend URL (default: PULUMI_BACKEND_URL)"
     )

@@ -16,7 +16,7 @@ import pytest
 
 from infra.components import gateway_config
 from infra.components.gateway_config import Upstream, Upstreams
-from infra.settings import GatewaySettings, settings_from_stack_file
+from infra.settings import SUPPORTED_STACKS, GatewaySettings, settings_from_stack_file
 from tests.conftest import GATEWAY_TOKEN, PROJECT_DIR, QDRANT_API_KEY, Deploy
 from tests.nginx_gateway import (
     Gateway,
@@ -48,7 +48,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, upstreams: Upstreams) -> I
         yield nginx
 
 
-@pytest.mark.parametrize("stack", ["studio", "homelab"])
+@pytest.mark.parametrize("stack", SUPPORTED_STACKS)
 def test_nginx_accepts_the_configuration_of_each_stack(
     tmp_path: Path, upstreams: Upstreams, stack: str
 ) -> None:

@@ -14,7 +14,7 @@ import pytest
 from infra.mock_engine import run_program
 from infra.ops.engine import Workspace
 from infra.program import run
-from infra.settings import read_stack_file
+from infra.settings import SUPPORTED_STACKS, read_stack_file
 from tests.conftest import KNOWN_SECRETS, PROJECT_DIR
 from tests.policy.checks import (
     checkov_failures,
@@ -40,7 +40,7 @@ def expected_creates(stack: str, config: dict[str, object] | None = None) -> int
     return len(mock.registrations) + 2
 
 
-@pytest.mark.parametrize("stack", ["studio", "homelab"])
+@pytest.mark.parametrize("stack", SUPPORTED_STACKS)
 def test_preview_of_each_stack_reports_the_resources_to_create(
     engine: Workspace, stack: str
 ) -> None:

@@ -14,9 +14,10 @@ from typing import Any, Final
 import kubernetes_validate
 import yaml
 
-REPO: Final = Path(__file__).resolve().parents[2]
-CHECKOV: Final = REPO / ".tools" / "checkov" / "bin" / "checkov"
-SKIPS_FILE: Final = REPO / "policy" / "checkov-skips.yaml"
+from infra.paths import REPO_ROOT
+
+CHECKOV: Final = REPO_ROOT / ".tools" / "checkov" / "bin" / "checkov"
+SKIPS_FILE: Final = REPO_ROOT / "policy" / "checkov-skips.yaml"
 
 
 def load_documents(directory: Path) -> list[dict[str, Any]]:

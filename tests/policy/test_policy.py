@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from infra import render
+from infra.settings import SUPPORTED_STACKS
 from tests.policy.checks import (
     checkov_failures,
     checkov_report,
@@ -23,7 +24,7 @@ from tests.policy.checks import (
     schema_errors,
 )
 
-STACKS = ("studio", "homelab")
+STACKS = SUPPORTED_STACKS
 # One worker runs this module (scripts/test spreads the everyday tier over the cores), so its
 # checkov runs happen once.
 pytestmark = pytest.mark.xdist_group("policy")

@@ -1,0 +1,115 @@
+"""The stack: the supported stacks and what differs between them when the stack file does not
+say (the one place that lists the stacks), and the model of all settings of one stack."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final, Literal, Self, get_args
+
+from pydantic import (
+    BaseModel,
+    model_validator,
+)
+
+from infra.settings.models import (
+    BudgetSettings,
+    ClusterSettings,
+    EmbeddingSettings,
+    GatewaySettings,
+    McpSettings,
+    Model,
+    ObservabilitySettings,
+    VectorSearchSettings,
+)
+from infra.settings.names import PlatformNamespace
+
+PROJECT: Final = "agent-platform"
+"""The Pulumi project name: the namespace of every config key."""
+StackName = Literal["studio", "homelab"]
+"""The stacks this program deploys; adding one means adding its STACK_DEFAULTS entry and its
+Pulumi.<stack>.yaml."""
+SUPPORTED_STACKS: Final[tuple[StackName, ...]] = get_args(StackName)
+
+STACK_DEFAULTS: Final[dict[StackName, dict[str, Any]]] = {
+    "studio": {
+        "cluster": {"name": "studio", "deleteOnDestroy": True},
+        "vectorSearch": {"storage": {"protect": False}},
+    },
+    "homelab": {
+        "cluster": {"name": "homelab", "deleteOnDestroy": False, "installMetricsServer": True},
+        "vectorSearch": {"storage": {"protect": True}},
+    },
+}
+"""What differs by stack when the stack file does not say: a laptop cluster is disposable, a
+server's is not. The stack files set everything else explicitly."""
+
+
+def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+class StackSettings(Model):
+    """All settings of one stack. Top-level fields are the config keys of the project."""
+
+    stack: StackName
+    cluster: ClusterSettings
+    """Always given: STACK_DEFAULTS supply at least its name."""
+    namespace: PlatformNamespace = "agent-platform"
+    gateway: GatewaySettings = GatewaySettings()
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    vector_search: VectorSearchSettings = VectorSearchSettings()
+    mcp: McpSettings = McpSettings()
+    observability: ObservabilitySettings = ObservabilitySettings()
+    budget: BudgetSettings = BudgetSettings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stack_defaults(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("stack") in STACK_DEFAULTS:
+            return _deep_merge(STACK_DEFAULTS[data["stack"]], data)
+        return data
+
+    @model_validator(mode="after")
+    def _autoscaling_needs_metrics(self) -> Self:
+        scaled = [
+            name
+            for name, workload in (
+                ("gateway", self.gateway),
+                ("embedding", self.embedding),
+                ("mcp", self.mcp),
+            )
+            if workload.autoscaling.enabled
+        ]
+        if scaled and self.cluster.target == "kind" and not self.cluster.install_metrics_server:
+            raise ValueError(
+                f"cluster.installMetricsServer: autoscaling is enabled for {', '.join(scaled)} "
+                "but a kind cluster has no metrics-server; set it to true (or disable autoscaling)"
+            )
+        return self
+
+    @property
+    def cluster_name(self) -> str:
+        return self.cluster.name
+
+
+CONFIG_KEYS: Final = tuple(
+    field.alias or name for name, field in StackSettings.model_fields.items() if name != "stack"
+)
+OBJECT_KEYS: Final = frozenset(
+    field.alias or name
+    for name, field in StackSettings.model_fields.items()
+    if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
+)
+SECRET_KEYS: Final = (
+    "gatewayToken",
+    "vectorSearchApiKey",
+    "snapshotAccessKeyId",
+    "snapshotSecretAccessKey",
+    "kubeconfig",
+)
