@@ -54,6 +54,8 @@ class Registration:
     custom_timeouts: dict[str, str]
     dependencies: tuple[str, ...]
     aliases: tuple[str, ...]
+    ignore_changes: tuple[str, ...] = ()
+    replace_on_changes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -150,6 +152,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 },
                 dependencies=tuple(request.dependencies),
                 aliases=tuple(alias.urn for alias in request.aliases if alias.urn),
+                ignore_changes=tuple(request.ignoreChanges),
+                replace_on_changes=tuple(request.replaceOnChanges),
             )
         )
         return response

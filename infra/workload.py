@@ -12,7 +12,8 @@ volumes, env, network flows); :func:`build_workload` turns that into production-
   roll when their configuration or secrets change;
 - a ClusterIP (or NodePort) Service with named ports;
 - a PodDisruptionBudget when more than one replica runs, and a HorizontalPodAutoscaler (v2)
-  when the settings enable one (then the Deployment leaves ``replicas`` to it);
+  when the settings enable one (the Deployment starts at its minimum and then leaves
+  ``replicas`` to it; without one, the program's count wins over what an autoscaler left);
 - a NetworkPolicy that allows exactly the flows the spec declares (the namespace denies
   everything else by default, see :mod:`infra.platform`).
 
@@ -35,6 +36,10 @@ PART_OF: Final = "agent-platform"
 MANAGED_BY: Final = "pulumi"
 # Any address except the private ranges: "the internet" for egress rules (model downloads).
 PRIVATE_RANGES: Final = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+AUTOSCALED_FIELD: Final = "spec.replicas"
+"""What a HorizontalPodAutoscaler owns on its Deployment (``ignore_changes`` while it runs)."""
+PATCH_FORCE: Final = "pulumi.com/patchForce"
+"""pulumi-kubernetes: server-side apply with force, taking over fields other managers set."""
 
 
 @dataclass(frozen=True)
@@ -490,14 +495,29 @@ def build_workload(
             },
             "template": template,
         }
-        if not spec.settings.autoscaling.enabled:
-            # With an autoscaler the field is left out entirely: whoever applies it owns it.
-            deployment_spec["replicas"] = spec.settings.replicas
+        # Always declared: leaving `replicas` out of a server-side apply that used to set it
+        # makes the API server drop the field and default it to 1, so turning autoscaling on
+        # would first scale the Deployment down to one Pod. With an autoscaler, the count
+        # starts at its minimum and then belongs to it: ignore_changes makes the provider send
+        # the live count instead. Without one, the program's count must win over the count an
+        # autoscaler left behind (the API server reports it as a field conflict with
+        # kube-controller-manager): patchForce. Both seen on a real API server,
+        # tests/counterparts/test_changes.py.
+        autoscaled = spec.settings.autoscaling.enabled
+        deployment_spec["replicas"] = _least_replicas(spec.settings)
+        deployment_metadata = metadata()
+        if not autoscaled:
+            deployment_metadata["annotations"] = {PATCH_FORCE: "true"}
         workload = k8s.apps.v1.Deployment(
             name,
-            metadata=metadata(),
+            metadata=deployment_metadata,
             spec=deployment_spec,
-            opts=options.merge(pulumi.ResourceOptions(depends_on=[service_account])),
+            opts=options.merge(
+                pulumi.ResourceOptions(
+                    depends_on=[service_account],
+                    ignore_changes=[AUTOSCALED_FIELD] if autoscaled else None,
+                )
+            ),
         )
     else:
         workload = k8s.apps.v1.StatefulSet(

@@ -50,6 +50,9 @@ class VectorSearchArgs:
     allow_from: tuple[str, ...] = ("gateway", "mcp")
 
 
+CLAIM_REPLACED_ON: Final = ["spec.resources.requests.storage", "spec.storageClassName"]
+
+
 class VectorSearch(pulumi.ComponentResource):
     TYPE: Final = "agent-platform:platform:VectorSearch"
 
@@ -89,7 +92,16 @@ class VectorSearch(pulumi.ComponentResource):
                 "resources": {"requests": {"storage": settings.storage.size}},
                 "storage_class_name": settings.storage.storage_class,
             },
-            opts=options.merge(pulumi.ResourceOptions(protect=settings.storage.protect)),
+            opts=options.merge(
+                pulumi.ResourceOptions(
+                    protect=settings.storage.protect,
+                    # A bound claim's size class and storage class cannot change in place (the
+                    # API server refuses it: tests/counterparts); a new claim replaces the old
+                    # one, which `protect` (homelab) refuses until lifted on purpose.
+                    replace_on_changes=CLAIM_REPLACED_ON,
+                    delete_before_replace=True,
+                )
+            ),
         )
 
         env: dict[str, pulumi.Input[str]] = {

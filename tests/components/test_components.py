@@ -96,6 +96,10 @@ def test_vector_search_is_a_statefulset_on_a_protected_claim(deploy: Deploy) -> 
     claim = run.one("kubernetes:core/v1:PersistentVolumeClaim", "vector-search-data")
 
     assert claim.protect is True
+    # Size and class are immutable on a bound claim (tests/counterparts shows the API server
+    # refusing both): a change replaces the claim, which protect refuses until lifted.
+    assert claim.replace_on_changes == ("spec.resources.requests.storage", "spec.storageClassName")
+    assert claim.delete_before_replace is True
     assert claim.inputs["spec"]["resources"]["requests"]["storage"] == "20Gi"
     assert claim.inputs["spec"]["accessModes"] == ["ReadWriteOnce"]
     volumes = statefulset.inputs["spec"]["template"]["spec"]["volumes"]

@@ -152,8 +152,11 @@ def test_homelab_gets_budgets_autoscalers_and_spread(deploy: Deploy) -> None:
     }
     target = gateway_hpa["metrics"][0]["resource"]["target"]
     assert as_int(target["averageUtilization"]) == 70
-    # The autoscaler owns the replica count; the Deployment must not fight it.
-    assert "replicas" not in run.one("kubernetes:apps/v1:Deployment", "gateway").inputs["spec"]
+    # The Deployment starts at the autoscaler's minimum (leaving the field out would make the
+    # API server reset it to 1), then the autoscaler owns the count: the program ignores it.
+    gateway = run.one("kubernetes:apps/v1:Deployment", "gateway")
+    assert as_int(gateway.inputs["spec"]["replicas"]) == 2
+    assert gateway.ignore_changes == ("spec.replicas",)
     spread = pod_template(run, "embedding")["spec"]["topologySpreadConstraints"]
     assert spread[0]["topologyKey"] == "kubernetes.io/hostname"
     assert spread[0]["whenUnsatisfiable"] == "ScheduleAnyway"
