@@ -16,7 +16,7 @@ import pytest
 import structlog
 
 from infra import observability
-from infra.mock_engine import ProgramRun, run_program
+from infra.offline.mock_engine import ProgramRun, run_program
 from infra.paths import REPO_ROOT
 from infra.program import run
 from infra.settings import read_stack_file

@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from infra import render
+from infra.offline import render
 from infra.observability import configure_logging
 from infra.ops import preflight
 from infra.settings import (

@@ -1,18 +1,19 @@
-"""python -m infra.render: files, determinism, no secret data, the summary and the budget."""
+"""scripts/render: files, determinism, no secret data, the summary and the budget."""
 
 from __future__ import annotations
 
 import filecmp
 import hashlib
 import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from infra import render
-from infra.render import PLACEHOLDERS, SECRET_MARKER
+from infra.offline import render
+from infra.offline.render import PLACEHOLDERS, SECRET_MARKER
 from tests.conftest import PROJECT_DIR
 
 
@@ -162,7 +163,7 @@ def test_a_directory_render_did_not_write_is_refused_and_kept(
 
     err = capsys.readouterr().err
     assert "argument --out:" in err
-    assert "was not written by python -m infra.render" in err
+    assert "was not written by scripts/render" in err
     assert "empty or new directory" in err
     assert snapshot(out) == before
 
@@ -318,3 +319,21 @@ def test_a_pipe_in_out_is_refused_without_reading_it(
 
     assert render_to(out) == 2
     assert "gateway/pipe" in capsys.readouterr().err
+
+
+def test_scripts_render_runs_the_tool_from_any_directory(tmp_path: Path) -> None:
+    """The launcher users run: the project's environment, from wherever they stand."""
+    out = tmp_path / "out"
+
+    completed = subprocess.run(
+        [str(PROJECT_DIR / "scripts" / "render"), "--stack", "studio", "--out", str(out)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert (out / "gateway" / "deployment-gateway.yaml").is_file()
+    assert "budget" in completed.stdout

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from infra.mock_engine import SECRET_SIG, ProgramRun
+from infra.offline.mock_engine import SECRET_SIG, ProgramRun
 from infra.observability import configure_logging
 from infra.settings import SUPPORTED_STACKS
 from tests.conftest import KNOWN_SECRETS, Deploy

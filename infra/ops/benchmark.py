@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from infra.offline.render import PLACEHOLDERS
 from infra.ops.engine import ToolchainUnavailableError, Workspace, install_toolchain
 from infra.paths import REPO_ROOT
-from infra.render import PLACEHOLDERS
 from infra.settings import SUPPORTED_STACKS
 
 MAX_RUNS: Final = 100
@@ -42,7 +42,7 @@ IMPORT_FLOOR_WITH_GROUPS: Final = (
 )
 PROGRAM_UNDER_MOCKS: Final = """
 import sys
-from infra.mock_engine import run_program
+from infra.offline.mock_engine import run_program
 from infra.program import run
 from infra.settings import read_stack_file
 from pathlib import Path

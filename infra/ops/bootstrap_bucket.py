@@ -469,7 +469,7 @@ def run(tool: BucketTool, *, fix: bool, dry_run: bool) -> tuple[int, Report]:
     return EXIT_OK, Report(spec.bucket, "would-fix" if dry_run else "fixed", items)
 
 
-def render_table(report: Report) -> str:
+def format_table(report: Report) -> str:
     lines = [f"bucket {report.bucket}: {report.action}"]
     width = max(len(item.name) for item in report.items)
     lines += [f"  {item.name:<{width}}  {item.status:<11}  {item.detail}" for item in report.items]
@@ -623,7 +623,7 @@ def main(argv: Sequence[str] | None = None, client: S3Client | None = None) -> i
     if args.json:
         print(json.dumps({**asdict(report), "exitCode": code}, indent=2))
     else:
-        print(render_table(report))
+        print(format_table(report))
     if code == EXIT_NON_COMPLIANT:
         log("the bucket is not compliant; run again with --fix to fix the items above")
     return code

@@ -27,9 +27,8 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import parse_qs, urlsplit
 
-from infra.paths import REPO_ROOT
+from infra.cli import bad_stack, stack_parser
 from infra.settings import (
-    SUPPORTED_STACKS,
     ConfigError,
     StackError,
     StackSettings,
@@ -361,7 +360,7 @@ def run_checks(settings: StackSettings, backend: str | None) -> list[Check]:
     return checks
 
 
-def render_table(checks: Sequence[Check]) -> str:
+def format_table(checks: Sequence[Check]) -> str:
     rows = [("CHECK", "REQUIRED", "WANT", "FOUND", "STATUS")]
     for check in checks:
         status = "ok" if check.ok else ("FAIL" if check.required else "warn")
@@ -376,13 +375,11 @@ def render_table(checks: Sequence[Check]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="preflight",
-        description="Check that this machine is ready for `pulumi up` of a stack.",
-        epilog="Example: scripts/preflight --stack studio",
+    parser = stack_parser(
+        "preflight",
+        "Check that this machine is ready for `pulumi up` of a stack.",
+        "scripts/preflight --stack studio",
     )
-    parser.add_argument("--stack", required=True, help=" or ".join(SUPPORTED_STACKS))
-    parser.add_argument("--project-dir", type=Path, default=REPO_ROOT, help=argparse.SUPPRESS)
     parser.add_argument(
         "--backend", type=backend_url, help="state backend URL (default: PULUMI_BACKEND_URL)"
     )
@@ -398,14 +395,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = settings_from_stack_file(args.stack, args.project_dir)
     except (StackError, ConfigError) as error:
-        print(f"preflight: error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return bad_stack("preflight", error)
 
     checks = run_checks(settings, backend)
     if args.json:
         print(json.dumps([asdict(check) for check in checks], indent=2))
     else:
-        print(render_table(checks))
+        print(format_table(checks))
     failed = [check for check in checks if check.required and not check.ok]
     return EXIT_NOT_READY if failed else EXIT_READY
 

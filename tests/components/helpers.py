@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.mock_engine import ProgramRun
+from infra.offline.mock_engine import ProgramRun
 
 
 def pod_template(run: ProgramRun, component: str) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.mock_engine import ProgramRun
+from infra.offline.mock_engine import ProgramRun
 from infra.settings import ConfigError
 from tests.components.helpers import as_int, container, env, network_policy, pod_template
 from tests.conftest import KNOWN_SECRETS, Deploy

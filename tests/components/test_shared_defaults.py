@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.mock_engine import ProgramRun
+from infra.offline.mock_engine import ProgramRun
 from tests.components.helpers import as_int, container, pod_template
 from tests.conftest import Deploy
 

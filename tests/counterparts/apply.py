@@ -58,7 +58,7 @@ def describe(key: Key) -> str:
 
 
 def read_manifests(directory: Path) -> list[dict[str, Any]]:
-    """Every object ``python -m infra.render`` wrote (one YAML file each)."""
+    """Every object ``scripts/render`` wrote (one YAML file each)."""
     return [
         yaml.safe_load(path.read_text())
         for path in sorted(directory.rglob("*.yaml"))

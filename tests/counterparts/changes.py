@@ -1,6 +1,6 @@
 """A change of settings on a deployed stack, carried out as ``pulumi up`` would carry it out.
 
-The program is rendered with the changed settings (under the same mocks as ``infra.render``),
+The program is rendered with the changed settings (under the same mocks as ``scripts/render``),
 and its resource options are recorded too. Then, object by object, what Pulumi would do:
 
 - ``ignore_changes`` paths keep their old input, and the provider then sends the live value
@@ -28,7 +28,7 @@ import yaml
 from google.protobuf import json_format
 
 from infra import mock_engine
-from infra.render import render_stack
+from infra.offline.render import render_stack
 from infra.settings import read_stack_file
 from tests.conftest import PROJECT_DIR, merge
 from tests.counterparts.apply import (

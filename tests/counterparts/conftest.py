@@ -6,7 +6,7 @@ cannot be had (no Go, no module proxy), every test here is skipped with one line
 the script's full output is kept in a log file named in that line.
 
 Session fixtures start one etcd and, per stack, one API server and controller manager (each
-stack gets a cluster of its own, as on kind), render each stack with ``python -m infra.render``,
+stack gets a cluster of its own, as on kind), render each stack with ``scripts/render``,
 and deploy it once the way ``pulumi up`` would; the tests then assert on what happened.
 """
 
@@ -87,9 +87,9 @@ def planes(
 
 
 def render_with_cli(stack: str, out: Path, project_dir: Path = PROJECT_DIR) -> list[dict[str, Any]]:
-    """``python -m infra.render``: what users run, Secret values as markers."""
+    """``scripts/render``: what users run, Secret values as markers."""
     completed = subprocess.run(
-        [sys.executable, "-m", "infra.render", "--stack", stack, "--out", str(out),
+        [sys.executable, "-m", "infra.offline.render", "--stack", stack, "--out", str(out),
          "--project-dir", str(project_dir)],
         cwd=PROJECT_DIR,
         capture_output=True,

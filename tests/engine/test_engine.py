@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.mock_engine import run_program
+from infra.offline.mock_engine import run_program
 from infra.ops.engine import Workspace
 from infra.program import run
 from infra.settings import SUPPORTED_STACKS, read_stack_file

@@ -26,7 +26,7 @@ import pytest
 from mcp.client.session import ClientSession
 from mcp_types import CallToolResult, TextContent
 
-from infra.mock_engine import run_program
+from infra.offline.mock_engine import run_program
 from infra.program import run as program
 from infra.settings import StackSettings, read_stack_file
 from tests.components.helpers import container, env

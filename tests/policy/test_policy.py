@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from infra import render
+from infra.offline import render
 from infra.settings import SUPPORTED_STACKS
 from tests.policy.checks import (
     checkov_failures,

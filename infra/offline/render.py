@@ -1,4 +1,4 @@
-"""Render a stack without a cluster: ``python -m infra.render --stack studio --out DIR``.
+"""Render a stack without a cluster: ``scripts/render --stack studio --out DIR``.
 
 Runs the real program under Pulumi mocks with the stack's config (secret values replaced by
 placeholders) and writes every Kubernetes object it would create as YAML, one file per object,
@@ -42,11 +42,11 @@ from typing import Any, Final
 import yaml
 
 from infra import program
-from infra.mock_engine import ProgramRun, Registration, run_program
+from infra.cli import bad_stack, stack_parser
+from infra.offline.mock_engine import ProgramRun, Registration, run_program
 from infra.paths import REPO_ROOT
 from infra.quantity import mebibytes, millicores
 from infra.settings import (
-    SUPPORTED_STACKS,
     ConfigError,
     StackError,
     StackSettings,
@@ -71,7 +71,7 @@ EXIT_WRITE_FAILED: Final = 3
 
 MARKER: Final = ".rendered-by-infra-render.sha256"
 _MARKER_HEADER: Final = (
-    "# Written by python -m infra.render: the files it wrote here, with their SHA-256.\n"
+    "# Written by scripts/render: the files it wrote here, with their SHA-256.\n"
     "# It replaces this directory only while these files, and nothing else, are in it.\n"
 )
 _MARKER_LINE: Final = re.compile(r"([0-9a-f]{64})  (.+)")
@@ -353,7 +353,7 @@ def replaceable(out: Path) -> dict[str, str]:
     written = _read_marker(out)
     if written is None:
         raise OutputError(
-            f"'{out}' is not empty and was not written by python -m infra.render (it has no "
+            f"'{out}' is not empty and was not written by scripts/render (it has no "
             f"valid {MARKER}); pass an empty or new directory, or move its contents away "
             "yourself"
         )
@@ -364,7 +364,7 @@ def replaceable(out: Path) -> dict[str, str]:
     if foreign:
         shown = ", ".join(sorted(foreign)[:_SHOWN]) + (" ..." if len(foreign) > _SHOWN else "")
         raise OutputError(
-            f"'{out}' holds files python -m infra.render did not write or that changed since "
+            f"'{out}' holds files scripts/render did not write or that changed since "
             f"({shown}); move them away, or pass another directory"
         )
     return written
@@ -437,19 +437,17 @@ def _remove_render(out: Path, files: dict[str, str]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m infra.render",
-        description="Write every Kubernetes object a stack would create, without a cluster.",
-        epilog="Example: python -m infra.render --stack studio --out rendered/studio",
+    parser = stack_parser(
+        "scripts/render",
+        "Write every Kubernetes object a stack would create, without a cluster.",
+        "scripts/render --stack studio --out rendered/studio",
     )
-    parser.add_argument("--stack", required=True, help=" or ".join(SUPPORTED_STACKS))
     parser.add_argument(
         "--out",
         type=Path,
         required=True,
         help="output directory: new, empty, or written by an earlier render (then replaced)",
     )
-    parser.add_argument("--project-dir", type=Path, default=REPO_ROOT, help=argparse.SUPPRESS)
     try:
         args = parser.parse_args(argv)
         replaceable(args.out)  # before the program runs, so a bad --out fails at once
@@ -460,8 +458,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         rendering = render_stack(args.stack, args.project_dir)
     except (StackError, ConfigError) as error:
-        print(f"render: error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return bad_stack("render", error)
     try:
         write(rendering, args.out)
     except OutputError as error:  # changed while the program ran
