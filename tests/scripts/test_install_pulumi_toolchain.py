@@ -58,13 +58,14 @@ def test_with_a_recent_pulumi_cli_installs_the_pinned_providers_as_plugins_and_b
 
     assert first.returncode == 0, first.stderr
     home = f"PULUMI_HOME={tmp_path}/pulumi-home"
+    # One plugin per provider SDK that requirements.txt pins.
     assert plugin_installs(first) == [
-        ["pulumi", "plugin", "install", "resource", "kubernetes", "v4.34.2", home],
         ["pulumi", "plugin", "install", "resource", "command", "v1.2.1", home],
+        ["pulumi", "plugin", "install", "resource", "kubernetes", "v4.34.2", home],
     ]
     assert not first.called("go")
     bin_dir = Path(first.stdout.strip())
-    assert bin_dir == tmp_path / "cli-3.272.0-kubernetes-4.34.2-command-1.2.1" / "bin"
+    assert bin_dir == tmp_path / "cli-3.272.0-command-1.2.1-kubernetes-4.34.2" / "bin"
     assert (bin_dir / "pulumi").resolve() == (tools.stub_bin / "pulumi").resolve()
     assert (bin_dir / "pulumi-language-python").resolve() == STUB.resolve()
     for name, version in (("kubernetes", "4.34.2"), ("command", "1.2.1")):
@@ -88,6 +89,7 @@ def test_a_failed_plugin_install_names_the_plugin_and_exits_5(tools: Tools, tmp_
 
     assert result.returncode == 5
     assert "pulumi plugin install resource command v1.2.1 failed" in result.stderr
+    assert not plugin_installs(result)[1:], "stops at the first failure"
     assert result.stdout == ""
 
 
