@@ -53,7 +53,6 @@ class Registration:
     additional_secret_outputs: tuple[str, ...]
     custom_timeouts: dict[str, str]
     dependencies: tuple[str, ...]
-    aliases: tuple[str, ...]
     ignore_changes: tuple[str, ...] = ()
     replace_on_changes: tuple[str, ...] = ()
 
@@ -75,9 +74,6 @@ class ProgramRun:
             names = [r.name for r in self.of_type(type_token)]
             raise AssertionError(f"expected one {type_token} {name or ''}, found {names}")
         return found[0]
-
-    def by_urn(self, urn: str) -> Registration:
-        return next(r for r in self.registrations if r.urn == urn)
 
     def kubernetes_objects(self) -> Iterator[Registration]:
         """Custom resources of the Kubernetes provider (its own type is pulumi:providers:...)."""
@@ -151,7 +147,6 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     if value
                 },
                 dependencies=tuple(request.dependencies),
-                aliases=tuple(alias.urn for alias in request.aliases if alias.urn),
                 ignore_changes=tuple(request.ignoreChanges),
                 replace_on_changes=tuple(request.replaceOnChanges),
             )

@@ -19,7 +19,8 @@ hostnames and Kubernetes node names, which must be RFC 1123 labels of at most 63
 CLUSTER_NAME_PATTERN: Final = r"[a-z0-9]([a-z0-9-]*[a-z0-9])?"
 """A lowercase RFC 1123 (DNS-1123) label: starts and ends alphanumeric, so never with ``-``
 (a leading hyphen would be read as an option by kind, docker and kubectl). ASCII only.
-``scripts/lib/validate.sh`` applies the same rule; a test keeps the two in agreement."""
+``scripts/lib/common.sh`` (``validate_cluster_name``) applies the same rule;
+tests/scripts/test_name_rule.py keeps the two in agreement."""
 
 _CLUSTER_NAME_RE: Final = re.compile(CLUSTER_NAME_PATTERN, re.ASCII)
 

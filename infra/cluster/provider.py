@@ -1,0 +1,32 @@
+"""The one Kubernetes provider of the program: explicit kubeconfig, server-side apply.
+
+Built from a :class:`~infra.cluster.target.ClusterHandle`, never from the ambient default
+context, so a ``pulumi up`` cannot land on whatever cluster ``kubectl`` happens to point at.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from infra.cluster.target import ClusterHandle
+
+PROVIDER_TYPE_NAME: Final = "k8s"
+
+
+def build_provider(handle: ClusterHandle) -> k8s.Provider:
+    """The one Kubernetes provider of the program, explicit and server-side-apply."""
+    depends_on = [handle.component] if handle.component is not None else []
+    return k8s.Provider(
+        PROVIDER_TYPE_NAME,
+        kubeconfig=handle.kubeconfig,
+        context=handle.context,
+        enable_server_side_apply=True,
+        render_yaml_to_directory=handle.render_directory,
+        # Deleting a kind cluster takes its objects with it, so an unreachable kind cluster
+        # may drop them from state. Never for an existing cluster: that would orphan objects.
+        delete_unreachable=handle.disposable,
+        opts=pulumi.ResourceOptions(depends_on=depends_on),
+    )
