@@ -1,7 +1,8 @@
 """The platform on the cluster: namespace, then VectorSearch, Embedding, McpServer, Gateway.
 
 Each component receives its own settings slice, the shared :class:`PlatformContext` and the
-endpoints (Outputs) of what it talks to: no component knows another's DNS name.
+:class:`~infra.endpoints.Endpoint` (and :class:`~infra.endpoints.SecretRef`) of what it talks to:
+no component knows another's DNS name.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from infra.components.metrics_server import MetricsServer, MetricsServerArgs
 from infra.components.vector_search import VectorSearch, VectorSearchArgs
 from infra.observability import phase
 from infra.settings import StackSecrets, StackSettings
-from infra.workload import PART_OF, PlatformContext
+from infra.workload import MANAGED_BY, PART_OF, PlatformContext
 
 REGISTRY_HELP: Final = "https://kind.sigs.k8s.io/docs/user/local-registry/"
 
@@ -47,7 +48,7 @@ class PlatformNamespace(pulumi.ComponentResource):
                 "name": settings.namespace,
                 "labels": {
                     "app.kubernetes.io/part-of": PART_OF,
-                    "app.kubernetes.io/managed-by": "pulumi",
+                    "app.kubernetes.io/managed-by": MANAGED_BY,
                     "pod-security.kubernetes.io/enforce": "restricted",
                     "pod-security.kubernetes.io/enforce-version": version,
                     "pod-security.kubernetes.io/audit": "restricted",
@@ -128,13 +129,9 @@ def deploy_platform(
             McpServerArgs(
                 settings=settings.mcp,
                 context=context,
-                vector_search_url=vector_search.url,
-                vector_search_port=vector_search.port,
-                api_key_secret_name=vector_search.api_key_secret_name,
-                api_key_field=vector_search.api_key_field,
-                api_key_checksum=vector_search.api_key_checksum,
-                embedding_url=embedding.url if mcp_uses_embedding else None,
-                embedding_port=embedding.port if mcp_uses_embedding else None,
+                vector_search=vector_search.endpoint,
+                api_key=vector_search.api_key,
+                embedding=embedding.endpoint if mcp_uses_embedding else None,
             ),
         )
     with phase("component", resource="gateway"):
@@ -145,9 +142,9 @@ def deploy_platform(
                 context=context,
                 token=secrets.gateway_token,
                 vector_search_api_key=secrets.vector_search_api_key,
-                embedding=Upstream(embedding.host, embedding.port),
-                vector_search=Upstream(vector_search.host, vector_search.port),
-                mcp=Upstream(mcp.host, mcp.port),
+                embedding=Upstream(embedding.endpoint.host, embedding.endpoint.port),
+                vector_search=Upstream(vector_search.endpoint.host, vector_search.endpoint.port),
+                mcp=Upstream(mcp.endpoint.host, mcp.endpoint.port),
                 service_type="NodePort" if settings.cluster.target == "kind" else "ClusterIP",
             ),
         )
@@ -157,9 +154,9 @@ def deploy_platform(
         "gatewayUrl": gateway_url(settings, gateway.url),
         "endpoints": pulumi.Output.all(
             gateway=gateway.url,
-            embedding=embedding.url,
-            vectorSearch=vector_search.url,
-            vectorSearchGrpc=vector_search.grpc_url,
-            mcp=mcp.url,
+            embedding=embedding.endpoint.url,
+            vectorSearch=vector_search.endpoint.url,
+            vectorSearchGrpc=vector_search.grpc.url,
+            mcp=mcp.endpoint.url,
         ),
     }

@@ -13,12 +13,13 @@ from typing import Final
 
 import pulumi
 
+from infra.endpoints import Endpoint
 from infra.settings import EmbeddingSettings
 from infra.workload import (
+    ContainerPort,
     HttpProbe,
     Peer,
     PlatformContext,
-    Port,
     Probes,
     ScratchVolume,
     WorkloadSpec,
@@ -43,9 +44,8 @@ class Embedding(pulumi.ComponentResource):
     TYPE: Final = "agent-platform:platform:Embedding"
 
     service_name: pulumi.Output[str]
-    url: pulumi.Output[str]
-    host: pulumi.Output[str]
-    port: int
+    endpoint: Endpoint
+    """The API: ``/v1/embeddings``, ``/embed``, ``/health``."""
 
     def __init__(
         self, name: str, args: EmbeddingArgs, opts: pulumi.ResourceOptions | None = None
@@ -66,8 +66,8 @@ class Embedding(pulumi.ComponentResource):
             app="text-embeddings-inference",
             settings=settings,
             ports=(
-                Port("http", settings.port, settings.port),
-                Port("metrics", METRICS_PORT),
+                ContainerPort("http", settings.port, settings.port),
+                ContainerPort("metrics", METRICS_PORT),
             ),
             probes=Probes(
                 liveness=health,
@@ -87,21 +87,11 @@ class Embedding(pulumi.ComponentResource):
                 ScratchVolume("tmp", "/tmp", size_limit="256Mi"),  # noqa: S108
             ),
             metrics=("metrics", "/metrics"),
-            ingress=tuple(
-                Peer.of(caller, settings.port, why=f"{caller} calls the embedding API")
-                for caller in args.allow_from
-            ),
-            egress=(
-                Peer(
-                    "internet",
-                    ports=(443,),
-                    why="model download from the Hugging Face Hub at start",
-                ),
-            ),
+            ingress=tuple(Peer.of(caller, settings.port) for caller in args.allow_from),
+            # The model download from the Hugging Face Hub at start.
+            egress=(Peer("internet", ports=(443,)),),
         )
         workload = build_workload(spec, args.context, self)
         self.service_name = workload.service.metadata.name
-        self.url = workload.url
-        self.host = workload.host
-        self.port = workload.port
-        self.register_outputs({"serviceName": self.service_name, "url": self.url})
+        self.endpoint = workload.endpoint
+        self.register_outputs({"serviceName": self.service_name, "url": self.endpoint.url})

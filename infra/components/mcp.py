@@ -20,11 +20,12 @@ from typing import Final
 
 import pulumi
 
+from infra.endpoints import Endpoint, SecretRef
 from infra.settings import McpSettings
 from infra.workload import (
+    ContainerPort,
     Peer,
     PlatformContext,
-    Port,
     Probes,
     ScratchVolume,
     SecretEnv,
@@ -41,23 +42,19 @@ MCP_PATH: Final = "/mcp"
 class McpServerArgs:
     settings: McpSettings
     context: PlatformContext
-    vector_search_url: pulumi.Input[str]
-    vector_search_port: int
-    api_key_secret_name: pulumi.Input[str]
-    api_key_field: str
-    api_key_checksum: pulumi.Input[str]
-    embedding_url: pulumi.Input[str] | None = None
-    embedding_port: int | None = None
+    vector_search: Endpoint
+    api_key: SecretRef
+    """The vector search API key."""
+    embedding: Endpoint | None = None
+    """Needed with ``mcp.useEmbeddingService``."""
 
 
 class McpServer(pulumi.ComponentResource):
     TYPE: Final = "agent-platform:platform:McpServer"
 
     service_name: pulumi.Output[str]
-    url: pulumi.Output[str]
+    endpoint: Endpoint
     """The streamable HTTP endpoint (``.../mcp``)."""
-    host: pulumi.Output[str]
-    port: int
 
     def __init__(
         self, name: str, args: McpServerArgs, opts: pulumi.ResourceOptions | None = None
@@ -65,7 +62,7 @@ class McpServer(pulumi.ComponentResource):
         super().__init__(self.TYPE, name, None, opts)
         settings = args.settings
         env: dict[str, pulumi.Input[str]] = {
-            "QDRANT_URL": args.vector_search_url,
+            "QDRANT_URL": args.vector_search.url,
             "COLLECTION_NAME": settings.collection,
             "EMBEDDING_PROVIDER": "fastembed",
             "EMBEDDING_MODEL": settings.embedding_model,
@@ -76,21 +73,22 @@ class McpServer(pulumi.ComponentResource):
             "HOME": "/tmp",  # noqa: S108
         }
         egress = [
-            Peer.of("vector-search", args.vector_search_port, why="reads and writes memories"),
-            Peer("internet", ports=(443,), why="embedding model download (fastembed) at start"),
+            Peer.of("vector-search", args.vector_search.port),
+            # The embedding model download (fastembed) at start.
+            Peer("internet", ports=(443,)),
         ]
         if settings.use_embedding_service:
-            if args.embedding_url is None or args.embedding_port is None:
-                raise ValueError("mcp.useEmbeddingService needs the embedding service's URL")
-            env["EMBEDDING_URL"] = args.embedding_url
-            egress.append(Peer.of("embedding", args.embedding_port, why="embeds text"))
+            if args.embedding is None:
+                raise ValueError("mcp.useEmbeddingService needs the embedding service's endpoint")
+            env["EMBEDDING_URL"] = args.embedding.url
+            egress.append(Peer.of("embedding", args.embedding.port))
 
         connectable = TcpProbe("http")
         spec = WorkloadSpec(
             component="mcp",
             app="mcp-server-qdrant",
             settings=settings,
-            ports=(Port("http", settings.port, settings.port),),
+            ports=(ContainerPort("http", settings.port, settings.port),),
             probes=Probes(
                 liveness=connectable,
                 readiness=TcpProbe("http", period_seconds=5),
@@ -99,19 +97,17 @@ class McpServer(pulumi.ComponentResource):
             run_as_user=RUN_AS_USER,
             command=settings.command,
             env=env,
-            secret_env={"QDRANT_API_KEY": SecretEnv(args.api_key_secret_name, args.api_key_field)},
+            secret_env={"QDRANT_API_KEY": SecretEnv(args.api_key.name, args.api_key.key)},
             # Env from a Secret is read at start: roll the pods when the key changes.
-            checksum=args.api_key_checksum,
+            checksum=args.api_key.checksum,
             volumes=(
                 ScratchVolume("cache", "/cache", size_limit="1Gi"),
                 ScratchVolume("tmp", "/tmp", size_limit="256Mi"),  # noqa: S108
             ),
-            ingress=(Peer.of("gateway", settings.port, why="the gateway's /mcp route"),),
+            ingress=(Peer.of("gateway", settings.port),),  # the gateway's /mcp route
             egress=tuple(egress),
         )
         workload = build_workload(spec, args.context, self)
         self.service_name = workload.service.metadata.name
-        self.host = workload.host
-        self.port = workload.port
-        self.url = pulumi.Output.concat(workload.url, MCP_PATH)
-        self.register_outputs({"serviceName": self.service_name, "url": self.url})
+        self.endpoint = workload.endpoint.with_path(MCP_PATH)
+        self.register_outputs({"serviceName": self.service_name, "url": self.endpoint.url})

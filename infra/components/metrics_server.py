@@ -16,16 +16,18 @@ from typing import Final
 import pulumi
 import pulumi_kubernetes as k8s
 
+from infra.endpoints import Endpoint
 from infra.settings import Quantities, Resources, Workload
 from infra.workload import (
+    ContainerPort,
     HttpProbe,
     Peer,
     PlatformContext,
-    Port,
     Probes,
     ScratchVolume,
     WorkloadSpec,
     build_workload,
+    component_labels,
 )
 
 IMAGE: Final = "registry.k8s.io/metrics-server/metrics-server:v0.8.1"
@@ -43,13 +45,16 @@ class MetricsServerArgs:
 class MetricsServer(pulumi.ComponentResource):
     TYPE: Final = "agent-platform:platform:MetricsServer"
 
+    endpoint: Endpoint
+    """The metrics API, as the API server reaches it (HTTPS, self-signed)."""
+
     def __init__(
         self, name: str, args: MetricsServerArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(self.TYPE, name, None, opts)
         ctx = dataclasses.replace(args.context, namespace=pulumi.Output.from_input(NAMESPACE))
         options = pulumi.ResourceOptions(parent=self, provider=ctx.provider)
-        labels = {"app.kubernetes.io/part-of": "agent-platform", "app.kubernetes.io/name": NAME}
+        labels = component_labels(NAME, NAME, ctx)
         subject: list[k8s.rbac.v1.SubjectArgsDict] = [
             {"kind": "ServiceAccount", "name": NAME, "namespace": NAMESPACE}
         ]
@@ -130,7 +135,7 @@ class MetricsServer(pulumi.ComponentResource):
             component=NAME,
             app=NAME,
             settings=settings,
-            ports=(Port("https", PORT, 443),),
+            ports=(ContainerPort("https", PORT, 443),),
             probes=Probes(
                 liveness=HttpProbe("/livez", "https", scheme="HTTPS"),
                 readiness=HttpProbe("/readyz", "https", scheme="HTTPS", initial_delay_seconds=20),
@@ -148,10 +153,10 @@ class MetricsServer(pulumi.ComponentResource):
             volumes=(ScratchVolume("tmp", "/tmp"),),  # noqa: S108 (its serving certificate)
             api_access=True,
             priority_class_name="system-cluster-critical",
-            ingress=(Peer("any", ports=(PORT,), why="the API server aggregates its API"),),
+            ingress=(Peer("any", ports=(PORT,)),),  # the API server aggregates its API
             egress=(
-                Peer("any", ports=(PORT,), why="reads each kubelet's metrics"),
-                Peer("any", ports=(443, 6443), why="the Kubernetes API"),
+                Peer("any", ports=(PORT,)),  # each kubelet's metrics
+                Peer("any", ports=(443, 6443)),  # the Kubernetes API
             ),
         )
         workload = build_workload(spec, ctx, self)
@@ -169,4 +174,5 @@ class MetricsServer(pulumi.ComponentResource):
             },
             opts=options.merge(pulumi.ResourceOptions(depends_on=[workload.workload])),
         )
+        self.endpoint = dataclasses.replace(workload.endpoint, scheme="https")
         self.register_outputs({})

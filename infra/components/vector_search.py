@@ -20,21 +20,25 @@ from typing import Final
 import pulumi
 import pulumi_kubernetes as k8s
 
+from infra.endpoints import Endpoint, SecretRef
 from infra.settings import StackSecrets, VectorSearchSettings
 from infra.workload import (
     ClaimVolume,
+    ContainerPort,
     HttpProbe,
     Peer,
     PlatformContext,
-    Port,
     Probes,
     ScratchVolume,
     SecretEnv,
     WorkloadSpec,
     build_workload,
     checksum,
+    component_labels,
 )
 
+COMPONENT: Final = "vector-search"
+APP: Final = "qdrant"
 RUN_AS_USER: Final = 1000
 API_KEY_SECRET: Final = "vector-search-api-key"  # noqa: S105 (an object name)
 API_KEY_FIELD: Final = "api-key"
@@ -57,14 +61,12 @@ class VectorSearch(pulumi.ComponentResource):
     TYPE: Final = "agent-platform:platform:VectorSearch"
 
     service_name: pulumi.Output[str]
-    url: pulumi.Output[str]
-    grpc_url: pulumi.Output[str]
-    host: pulumi.Output[str]
-    port: int
-    api_key_secret_name: pulumi.Output[str]
-    api_key_field: str = API_KEY_FIELD
-    api_key_checksum: pulumi.Output[str]
-    """Changes when the API key does: pods of clients that read it roll with it."""
+    endpoint: Endpoint
+    """Qdrant's REST API."""
+    grpc: Endpoint
+    """Qdrant's gRPC API, on the same Service."""
+    api_key: SecretRef
+    """The API key clients send; its checksum rolls the pods of clients that read it."""
 
     def __init__(
         self, name: str, args: VectorSearchArgs, opts: pulumi.ResourceOptions | None = None
@@ -72,10 +74,7 @@ class VectorSearch(pulumi.ComponentResource):
         super().__init__(self.TYPE, name, None, opts)
         settings, ctx = args.settings, args.context
         options = pulumi.ResourceOptions(parent=self, provider=ctx.provider)
-        labels = {
-            "app.kubernetes.io/part-of": "agent-platform",
-            "app.kubernetes.io/instance": ctx.stack,
-        }
+        labels = component_labels(COMPONENT, APP, ctx)
 
         api_key = k8s.core.v1.Secret(
             "vector-search-api-key",
@@ -144,16 +143,16 @@ class VectorSearch(pulumi.ComponentResource):
             # The object store may be on the LAN (MinIO) or in a cloud: any address, its port
             # (parsed in the settings; AWS S3 when no endpoint is given).
             port = snapshots.endpoint.port if snapshots.endpoint else 443
-            egress.append(Peer("any", ports=(port,), why="snapshots to S3"))
+            egress.append(Peer("any", ports=(port,)))
 
         spec = WorkloadSpec(
-            component="vector-search",
-            app="qdrant",
+            component=COMPONENT,
+            app=APP,
             settings=settings,
             kind="StatefulSet",
             ports=(
-                Port("http", settings.http_port, settings.http_port),
-                Port("grpc", settings.grpc_port, settings.grpc_port),
+                ContainerPort("http", settings.http_port, settings.http_port),
+                ContainerPort("grpc", settings.grpc_port, settings.grpc_port),
             ),
             probes=Probes(
                 liveness=HttpProbe("/healthz", "http"),
@@ -173,7 +172,7 @@ class VectorSearch(pulumi.ComponentResource):
             ),
             checksum=checksum(*config_parts),
             ingress=tuple(
-                Peer.of(caller, settings.http_port, settings.grpc_port, why=f"{caller} queries")
+                Peer.of(caller, settings.http_port, settings.grpc_port)
                 for caller in args.allow_from
             ),
             egress=tuple(egress),
@@ -182,17 +181,16 @@ class VectorSearch(pulumi.ComponentResource):
         )
         workload = build_workload(spec, ctx, self)
         self.service_name = workload.service.metadata.name
-        self.host = workload.host
-        self.port = workload.port
-        self.url = workload.url
-        self.grpc_url = pulumi.Output.concat("http://", workload.host, ":", str(settings.grpc_port))
-        self.api_key_secret_name = api_key.metadata.name
-        self.api_key_checksum = checksum(args.secrets.vector_search_api_key)
+        self.endpoint = workload.endpoint
+        self.grpc = workload.endpoint.with_port(settings.grpc_port)
+        self.api_key = SecretRef(
+            api_key.metadata.name, API_KEY_FIELD, checksum(args.secrets.vector_search_api_key)
+        )
         self.register_outputs(
             {
                 "serviceName": self.service_name,
-                "url": self.url,
-                "grpcUrl": self.grpc_url,
-                "apiKeySecretName": self.api_key_secret_name,
+                "url": self.endpoint.url,
+                "grpcUrl": self.grpc.url,
+                "apiKeySecretName": self.api_key.name,
             }
         )

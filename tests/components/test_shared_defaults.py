@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from infra.offline.mock_engine import ProgramRun
+from infra.workload import HttpProbe, ProbeTiming, TcpProbe
 from tests.components.helpers import as_int, container, pod_template
-from tests.conftest import Deploy
+from tests.conftest import KNOWN_SECRETS, Deploy
 
 COMPONENTS = ("gateway", "embedding", "vector-search", "mcp")
 COMPONENT_TYPES = {
@@ -15,6 +16,7 @@ COMPONENT_TYPES = {
     "vector-search": "agent-platform:platform:VectorSearch",
     "mcp": "agent-platform:platform:McpServer",
 }
+OWNERS = {**COMPONENT_TYPES, "metrics-server": "agent-platform:platform:MetricsServer"}
 
 
 @pytest.mark.parametrize("component", COMPONENTS)
@@ -108,6 +110,39 @@ def test_every_kubernetes_object_is_parented_to_its_component_and_uses_the_provi
     }
     for child in children:
         assert child.provider.startswith(provider.urn), child.name
+
+
+def test_every_object_a_component_owns_carries_its_standard_labels(deploy: Deploy) -> None:
+    snapshots = {"enabled": True, "bucket": "agent-snapshots", "region": "eu-west-1"}
+    run = deploy(
+        "homelab",
+        {"vectorSearch.snapshots": snapshots},
+        secrets={**KNOWN_SECRETS, "snapshotAccessKeyId": "A", "snapshotSecretAccessKey": "S"},
+    )
+
+    for component, owner_type in OWNERS.items():
+        owner = run.one(owner_type)
+        children = [r for r in run.kubernetes_objects() if r.parent == owner.urn]
+        assert len(children) >= 4, component
+        for child in children:
+            # Secrets, the data claim and metrics-server's RBAC too, not only the workload's.
+            labels = child.inputs["metadata"]["labels"]
+            assert labels["app.kubernetes.io/component"] == component, child.name
+            assert labels["app.kubernetes.io/instance"] == "homelab", child.name
+            assert labels["app.kubernetes.io/part-of"] == "agent-platform", child.name
+            assert labels["app.kubernetes.io/managed-by"] == "pulumi", child.name
+            assert labels["app.kubernetes.io/name"], child.name
+
+
+def test_http_and_tcp_probes_share_one_set_of_timings() -> None:
+    http = HttpProbe("/healthz", "http", period_seconds=5, failure_threshold=30)
+    tcp = TcpProbe("http", period_seconds=5, failure_threshold=30)
+
+    assert (http.path, http.port, http.scheme) == ("/healthz", "http", "HTTP")
+    for probe in (http, tcp):
+        assert isinstance(probe, ProbeTiming)
+        assert (probe.period_seconds, probe.timeout_seconds) == (5, 3)
+        assert (probe.failure_threshold, probe.initial_delay_seconds) == (30, 0)
 
 
 def test_no_kubernetes_object_is_left_without_a_component(studio: ProgramRun) -> None:
