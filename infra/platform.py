@@ -13,7 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra.components.embedding import Embedding, EmbeddingArgs
-from infra.components.gateway import Gateway, GatewayArgs, Upstream
+from infra.components.gateway import Gateway, GatewayArgs
 from infra.components.mcp import McpServer, McpServerArgs
 from infra.components.metrics_server import MetricsServer, MetricsServerArgs
 from infra.components.vector_search import VectorSearch, VectorSearchArgs
@@ -82,10 +82,12 @@ class PlatformNamespace(pulumi.ComponentResource):
 
 def gateway_url(settings: StackSettings, in_cluster: pulumi.Output[str]) -> pulumi.Output[str]:
     """Where clients reach the gateway: the host port on kind (on every address of the host
-    when ``listenAddress`` is 0.0.0.0, loopback included), the Service elsewhere."""
+    when ``listenAddress`` is 0.0.0.0, loopback included), the Service elsewhere; https when
+    ``gateway.tls`` is on."""
     cluster = settings.cluster
     if cluster.target == "kind":
-        return pulumi.Output.from_input(f"http://localhost:{cluster.gateway_host_port}")
+        scheme = "https" if settings.gateway.tls.enabled else "http"
+        return pulumi.Output.from_input(f"{scheme}://localhost:{cluster.gateway_host_port}")
     return in_cluster
 
 
@@ -142,9 +144,10 @@ def deploy_platform(
                 context=context,
                 token=secrets.gateway_token,
                 vector_search_api_key=secrets.vector_search_api_key,
-                embedding=Upstream(embedding.endpoint.host, embedding.endpoint.port),
-                vector_search=Upstream(vector_search.endpoint.host, vector_search.endpoint.port),
-                mcp=Upstream(mcp.endpoint.host, mcp.endpoint.port),
+                embedding=embedding.endpoint,
+                vector_search=vector_search.endpoint,
+                mcp=mcp.endpoint,
+                tls_key=secrets.gateway_tls_key,
                 service_type="NodePort" if settings.cluster.target == "kind" else "ClusterIP",
             ),
         )
@@ -152,6 +155,12 @@ def deploy_platform(
     return {
         "namespace": namespace.name,
         "gatewayUrl": gateway_url(settings, gateway.url),
+        # What clients trust (public): `pulumi stack output gatewayCaCertificate > ca.pem`.
+        **(
+            {"gatewayCaCertificate": gateway.ca_certificate}
+            if gateway.ca_certificate is not None
+            else {}
+        ),
         "endpoints": pulumi.Output.all(
             gateway=gateway.url,
             embedding=embedding.endpoint.url,

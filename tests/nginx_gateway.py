@@ -1,10 +1,13 @@
 """A real nginx running the gateway configuration the program generates, on loopback.
 
 Shared by the tiers that put something behind the gateway (echo upstreams in
-``tests/components/test_gateway_nginx.py``, a real MCP server in ``tests/mcp``). nginx is
-Debian's package, installed by ``scripts/test``; the configuration is
-:func:`infra.components.gateway_config.render` with only the upstream addresses, the paths nginx
-writes to and the listen address changed for this machine.
+``tests/components/test_gateway_nginx.py``, a real MCP server in ``tests/mcp``, HTTPS in
+``tests/components/test_gateway_tls.py``). nginx is Debian's package, installed by
+``scripts/test``; the configuration is :func:`infra.components.gateway_config.nginx_conf` with
+only the upstream addresses, the paths nginx writes to and reads the TLS files from, and the
+listen address changed for this machine. A gateway that speaks TLS is reached with a client
+that trusts the test's CA and checks the certificate's name (127.0.0.1), as ``curl --cacert``
+does.
 
 Servers are started as rarely as correctness allows (the callers' fixtures are module-scoped:
 one nginx per configuration, not per test), and stop at once: the echo servers poll for shutdown
@@ -17,6 +20,7 @@ import http.client
 import json
 import shutil
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -30,7 +34,8 @@ from typing import Any
 import pytest
 
 from infra.components import gateway_config
-from infra.components.gateway_config import Paths, Upstream, Upstreams
+from infra.components.gateway_config import Paths, Upstreams
+from infra.endpoints import Endpoint
 from infra.settings import GatewaySettings
 from tests.conftest import GATEWAY_TOKEN, QDRANT_API_KEY
 
@@ -100,11 +105,18 @@ def echo_upstreams() -> Iterator[Upstreams]:
                 target=server.serve_forever, args=(SHUTDOWN_POLL_SECONDS,), daemon=True
             ).start()
             servers.append(server)
-        yield Upstreams(*(Upstream("127.0.0.1", s.server_address[1]) for s in servers))
+        yield Upstreams(*(Endpoint("127.0.0.1", s.server_address[1]) for s in servers))
     finally:
         for server in servers:
             server.shutdown()
             server.server_close()
+
+
+def client_context(ca_certificate: str) -> ssl.SSLContext:
+    """A TLS client that trusts only ``ca_certificate`` (PEM) and checks the server's name."""
+    context = ssl.create_default_context(cadata=ca_certificate)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
 
 
 @dataclass
@@ -114,6 +126,14 @@ class Gateway:
     port: int
     log: Path
     config: str
+    tls: ssl.SSLContext | None = None
+    """The client's TLS context when the gateway speaks TLS (see :func:`client_context`)."""
+
+    def connection(self, *, plain: bool = False) -> http.client.HTTPConnection:
+        """HTTPS when the gateway speaks TLS, unless ``plain`` (plain HTTP to its port)."""
+        if self.tls is not None and not plain:
+            return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=10, context=self.tls)
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
 
     def request(
         self,
@@ -123,8 +143,9 @@ class Gateway:
         token: str | None = GATEWAY_TOKEN,
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
+        plain: bool = False,
     ) -> tuple[int, dict[str, str], Any]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        connection = self.connection(plain=plain)
         sent = {"Content-Type": "application/json", **(headers or {})}
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"
@@ -137,20 +158,43 @@ class Gateway:
         answer = json.loads(raw) if raw else None
         return response.status, {k.lower(): v for k, v in response.getheaders()}, answer
 
-    def access_log(self) -> list[dict[str, Any]]:
-        return [
-            json.loads(line) for line in self.log.read_text().splitlines() if line.startswith("{")
-        ]
+    def access_log(self, *, at_least: int = 0) -> list[dict[str, Any]]:
+        """The JSON lines of the access log, once there are ``at_least`` of them (nginx writes
+        a line after the answer; on a busy machine that can take a moment), or after 5 s."""
+        deadline = time.monotonic() + 5
+        while True:
+            entries = [
+                json.loads(line)
+                for line in self.log.read_text().splitlines()
+                if line.startswith("{")
+            ]
+            if len(entries) >= at_least or time.monotonic() > deadline:
+                return entries
+            time.sleep(0.02)
+
+    def logged_for(self, user_agent: str) -> dict[str, Any]:
+        """The access log entry of the one request sent with ``user_agent`` (waiting for nginx
+        to write it, as :meth:`access_log`)."""
+        deadline = time.monotonic() + 5
+        while True:
+            found = [e for e in self.access_log() if e.get("user_agent") == user_agent]
+            if found or time.monotonic() > deadline:
+                assert len(found) == 1, found
+                return found[0]
+            time.sleep(0.02)
 
 
-def render_for_loopback(workdir: Path, settings: GatewaySettings, upstreams: Upstreams) -> str:
-    """The program's nginx.conf, writing under ``workdir`` and listening on 127.0.0.1 only."""
-    return gateway_config.render(
+def loopback_nginx_conf(
+    workdir: Path, settings: GatewaySettings, upstreams: Upstreams, *, tls_dir: Path | None = None
+) -> str:
+    """The program's nginx.conf, writing under ``workdir``, reading ``tls.crt`` and ``tls.key``
+    from ``tls_dir`` (default ``workdir``) and listening on 127.0.0.1 only."""
+    return gateway_config.nginx_conf(
         settings,
         upstreams,
         token=GATEWAY_TOKEN,
         vector_search_api_key=QDRANT_API_KEY,
-        paths=Paths(pid=str(workdir / "nginx.pid"), temp=str(workdir)),
+        paths=Paths(pid=str(workdir / "nginx.pid"), temp=str(workdir), tls=str(tls_dir or workdir)),
         listen_host="127.0.0.1",
     )
 
@@ -168,9 +212,12 @@ def check_config(workdir: Path, config: str) -> subprocess.CompletedProcess[str]
 
 
 @contextmanager
-def running_nginx(workdir: Path, config: str, port: int) -> Iterator[Gateway]:
+def running_nginx(
+    workdir: Path, config: str, port: int, *, tls: ssl.SSLContext | None = None
+) -> Iterator[Gateway]:
     """nginx in the foreground on ``config``, until the block ends; fails the test with nginx's
-    own error when it does not start within 10 s."""
+    own error when it does not start within 10 s. ``tls``: the client context for a gateway
+    that speaks TLS."""
     config_file = workdir / "nginx.conf"
     config_file.write_text(config)
     log = workdir / "access.log"
@@ -193,7 +240,7 @@ def running_nginx(workdir: Path, config: str, port: int) -> Iterator[Gateway]:
                         _, errors = process.communicate(timeout=5)
                         pytest.fail(f"nginx did not start: {errors}")
                     time.sleep(0.02)
-            yield Gateway(port, log, config)
+            yield Gateway(port, log, config, tls)
         finally:
             # QUIT is nginx's graceful stop; TERM is its fast one, all a test needs.
             process.terminate()

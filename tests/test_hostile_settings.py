@@ -9,6 +9,11 @@ Five classes, each with tests of its own:
 4. a YAML null where a value is expected is refused naming the key, in ``pulumi up`` and in
    the tools that read stack files (render, preflight);
 5. free text (revisions, context names, paths, bucket names) that its consumer would not take.
+
+The gateway's TLS material (issue 12) falls in the same classes: a certificate chain, SANs and
+the private key are parsed in the settings (a key that does not match its certificate, one
+nginx cannot read, a chain that has expired), a private key pasted into the plain chain is
+refused without being shown, and so is a network address served over plain HTTP.
 """
 
 from __future__ import annotations
@@ -25,12 +30,13 @@ from typing import Any
 
 import pytest
 import yaml
+from cryptography.hazmat.primitives import serialization
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from infra.offline import render
 from infra.observability import configure_logging
+from infra.offline import render
 from infra.ops import preflight
 from infra.settings import (
     CONFIG_KEYS,
@@ -39,6 +45,7 @@ from infra.settings import (
     read_stack_file,
     settings_from_stack_file,
 )
+from tests.certificates import authority, issue, key_pem, new_key
 from tests.components.helpers import env, network_policy
 from tests.conftest import KNOWN_SECRETS, PROJECT_DIR, Deploy
 
@@ -66,6 +73,34 @@ def otlp(url: str) -> dict[str, Any]:
 
 SNAPSHOT_KEY = "vectorSearch.snapshots.endpoint"
 OTLP_KEY = "observability.otlpEndpoint"
+
+TEST_CA = authority()
+SERVED = issue(TEST_CA)
+"""A valid chain and key for the ``provided`` cases; the others are made wrong on purpose."""
+EXPIRED = issue(TEST_CA, starts_in_days=-10, days=2)
+NOT_YET_VALID = issue(TEST_CA, starts_in_days=5)
+CA_FIRST = issue(TEST_CA, is_ca=True)
+KEY_BODY = "".join(SERVED.key.splitlines()[1:-1])
+ENCRYPTED_KEY = (
+    new_key()
+    .private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"a passphrase"),
+    )
+    .decode()
+)
+
+
+def generated(**fields: Any) -> dict[str, Any]:
+    return {"gateway.tls": {"mode": "generated", **fields}}
+
+
+def provided(certificate: str) -> dict[str, Any]:
+    return {"gateway.tls": {"mode": "provided", "certificate": certificate}}
+
+
+CHAIN_KEY = "gateway.tls.certificate"
 
 HOSTILE = [
     # 1. Values parsed later: URLs, ports, sizes, quantities.
@@ -402,6 +437,69 @@ HOSTILE = [
         "too long",
         id="5-image-long",
     ),
+    # The gateway's TLS material.
+    pytest.param(
+        generated(ipAddresses=["0.0.0.0"]),
+        "gateway.tls.ipAddresses[0]",
+        "not an address a client connects to",
+        id="1-tls-san-unspecified-address",
+    ),
+    pytest.param(
+        generated(ipAddresses=["192.168.1"]),
+        "gateway.tls.ipAddresses[0]",
+        "not an IP address",
+        id="1-tls-san-not-an-address",
+    ),
+    pytest.param(
+        generated(dnsNames=["*.lan"]),
+        "gateway.tls.dnsNames[0]",
+        "not a DNS name",
+        id="5-tls-wildcard",
+    ),
+    pytest.param(
+        generated(dnsNames=["192.168.1.10"]),
+        "gateway.tls.dnsNames[0]",
+        "list it under ipAddresses",
+        id="5-tls-address-as-name",
+    ),
+    pytest.param(
+        generated(dnsNames=["homelab.lan;inject"]),
+        "gateway.tls.dnsNames[0]",
+        "not a DNS name",
+        id="5-tls-name-with-semicolon",
+    ),
+    pytest.param(
+        provided(SERVED.chain + SERVED.key),
+        CHAIN_KEY,
+        "holds a private key, which this setting would keep in plain text",
+        id="3-tls-key-pasted-into-the-chain",
+    ),
+    pytest.param(provided("hello"), CHAIN_KEY, "not a certificate chain", id="1-tls-chain-not-pem"),
+    pytest.param(
+        provided(SERVED.chain.replace("MI", "XX", 1)),
+        CHAIN_KEY,
+        "not a certificate chain nginx can read",
+        id="1-tls-chain-damaged",
+    ),
+    pytest.param(provided(EXPIRED.chain), CHAIN_KEY, "expired on", id="1-tls-chain-expired"),
+    pytest.param(
+        provided(NOT_YET_VALID.chain), CHAIN_KEY, "not valid before", id="1-tls-chain-not-yet-valid"
+    ),
+    pytest.param(
+        provided(CA_FIRST.chain),
+        CHAIN_KEY,
+        "put the server's own certificate first",
+        id="1-tls-ca-first",
+    ),
+    pytest.param(
+        provided(SERVED.chain + "\x00"), CHAIN_KEY, "control character", id="5-tls-chain-control"
+    ),
+    pytest.param(
+        {"cluster.listenAddress": "0.0.0.0"},
+        "cluster.listenAddress",
+        "every request would carry the bearer token in clear",
+        id="3-plain-http-on-the-network",
+    ),
 ]
 
 
@@ -415,6 +513,47 @@ def test_hostile_setting_is_refused_before_any_resource_naming_its_key(
     assert matching, problems
     assert any(expected in p for p in matching), matching
     assert all("SENTINEL" not in p for p in problems), problems
+    assert all(KEY_BODY[:40] not in p for p in problems), problems
+
+
+BAD_KEYS = [
+    pytest.param(key_pem(new_key()), "is not the key of the server certificate", id="other-key"),
+    pytest.param(key_pem(new_key("rsa1024")), "RSA key of 1024 bits", id="rsa-1024"),
+    pytest.param(SERVED.key + SERVED.chain, "holds 2 PEM block(s)", id="key-and-certificate"),
+    pytest.param(SERVED.chain, "holds 1 PEM block(s)", id="a-certificate"),
+    pytest.param("not a key at all, 0123456789", "holds 0 PEM block(s)", id="not-pem"),
+    pytest.param(ENCRYPTED_KEY, "is encrypted", id="encrypted"),
+    pytest.param(
+        SERVED.key.replace(KEY_BODY[10:30], "A" * 20),
+        "not a private key nginx can read",
+        id="damaged",
+    ),
+]
+
+
+@pytest.mark.parametrize(("key", "expected"), BAD_KEYS)
+def test_a_provided_key_nginx_could_not_serve_is_refused_and_never_shown(
+    deploy: Deploy, key: str, expected: str
+) -> None:
+    stream = io.StringIO()
+    configure_logging(stream)
+
+    run = deploy(
+        "studio",
+        provided(SERVED.chain),
+        secrets={**KNOWN_SECRETS, "gatewayTlsKey": key},
+        check=False,
+    )
+
+    assert isinstance(run.error, ConfigError), run.error
+    assert run.registrations == []
+    [problem] = run.error.problems
+    assert problem.startswith("agent-platform:gatewayTlsKey: gatewayTlsKey ")
+    assert expected in problem
+    body = "".join(line for line in key.splitlines() if "-----" not in line)
+    for text in (str(run.error), stream.getvalue()):
+        assert body[:40] not in text
+        assert KEY_BODY[:40] not in text
 
 
 # --------------------------------------------------------------------------------------------
@@ -631,6 +770,7 @@ def test_secure_value_inside_a_stack_file_object_is_refused_by_the_tools(tmp_pat
 
 NULL_MEANS_UNSET = {
     "cluster.context": None,
+    "gateway.tls.certificate": None,
     "embedding.revision": None,
     "vectorSearch.storage.storageClass": None,
     "vectorSearch.snapshots.bucket": None,
@@ -810,7 +950,14 @@ VALID_TEXT = {
     "vectorSearch.snapshots.endpoint": "http://minio:9000",
     "observability.otlpEndpoint": "http://otel:4318",
     "mcp.command[0]": "mcp-server-qdrant",
+    "gateway.tls.dnsNames[0]": "homelab.lan",
+    "gateway.tls.ipAddresses[0]": "192.168.1.10",
 }
+VALID_WITH: dict[str, dict[str, Any]] = {
+    "gateway.tls.dnsNames[0]": {"gateway": {"tls": {"mode": "generated"}}},
+    "gateway.tls.ipAddresses[0]": {"gateway": {"tls": {"mode": "generated"}}},
+}
+"""What a text field needs around it to be valid at all (SANs: a generated certificate)."""
 
 
 def _text_fields() -> Iterator[tuple[str, str]]:
@@ -841,12 +988,18 @@ def test_the_text_fields_walked_include_every_free_text_setting() -> None:
         "mcp.command[0]",
         "vectorSearch.snapshots.region",
         "observability.metricsNamespace",
+        "gateway.tls.mode",
+        "gateway.tls.dnsNames[0]",
+        "gateway.tls.ipAddresses[0]",
     } <= set(TEXT_FIELDS)
 
 
 def _raw_with(key: str, value: str) -> dict[str, Any]:
-    """Every default written out, with ``value`` at ``key``."""
-    raw = StackSettings.model_validate({"stack": "studio"}).model_dump(by_alias=True)
+    """Every default written out (and what ``key`` needs, VALID_WITH), with ``value`` at
+    ``key``."""
+    raw = StackSettings.model_validate({"stack": "studio", **VALID_WITH.get(key, {})}).model_dump(
+        by_alias=True
+    )
     if key.endswith("[0]"):
         key, value_any = key.removesuffix("[0]"), [value]
     else:

@@ -7,9 +7,16 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from infra.settings import BudgetSettings, ConfigError, McpSettings, StackSettings
+from infra.settings import (
+    BudgetSettings,
+    ConfigError,
+    McpSettings,
+    StackSettings,
+    settings_from_stack_file,
+)
+from tests.certificates import authority, issue
 from tests.components.helpers import container
-from tests.conftest import DROP, GATEWAY_TOKEN, KNOWN_SECRETS, QDRANT_API_KEY, Deploy
+from tests.conftest import DROP, GATEWAY_TOKEN, KNOWN_SECRETS, PROJECT_DIR, QDRANT_API_KEY, Deploy
 
 
 def problems_of(deploy: Deploy, stack: str = "studio", **kwargs: Any) -> list[str]:
@@ -253,4 +260,127 @@ def test_autoscaling_on_kind_without_metrics_server_is_rejected_with_the_fix(
         "agent-platform:cluster.installMetricsServer: autoscaling is enabled for gateway, "
         "embedding but a kind cluster has no metrics-server; set it to true (or disable "
         "autoscaling)"
+    ]
+
+
+# ------------------------------------------------------------------------------ gateway.tls
+
+
+def test_homelab_serves_https_by_default_and_studio_plain_http_on_loopback() -> None:
+    homelab = settings_from_stack_file("homelab", PROJECT_DIR)
+    studio = settings_from_stack_file("studio", PROJECT_DIR)
+
+    assert (homelab.cluster.listen_address, homelab.gateway.tls.mode) == ("0.0.0.0", "generated")
+    assert homelab.gateway.tls.dns_names  # a name other machines use, for the user to set
+    assert homelab.cluster.plain_http_behind_tls_proxy is False
+    assert (studio.cluster.listen_address, studio.gateway.tls.mode) == ("127.0.0.1", "off")
+
+
+def test_plain_http_on_the_network_is_refused_with_both_ways_out(deploy: Deploy) -> None:
+    problems = problems_of(deploy, "homelab", overrides={"gateway.tls": {"mode": "off"}})
+
+    assert problems == [
+        "agent-platform:cluster.listenAddress: 0.0.0.0 puts the gateway on every address of this "
+        "machine, and with gateway.tls.mode off every request would carry the bearer token in "
+        "clear across the network; set gateway.tls.mode: generated (or provided), or, when a "
+        "TLS-terminating proxy in front is the only way in, say so with "
+        "cluster.plainHttpBehindTlsProxy: true"
+    ]
+
+
+def test_plain_http_on_the_network_is_deployed_when_the_user_says_a_proxy_fronts_it(
+    deploy: Deploy,
+) -> None:
+    run = deploy(
+        "homelab",
+        {"gateway.tls": {"mode": "off"}, "cluster.plainHttpBehindTlsProxy": True},
+    )
+
+    assert [
+        r.name for r in run.of_type("kubernetes:core/v1:Secret") if r.name == "gateway-tls"
+    ] == []
+    assert [r for r in run.registrations if r.type.startswith("tls:")] == []
+
+
+def test_the_proxy_statement_with_tls_on_is_refused(deploy: Deploy) -> None:
+    problems = problems_of(deploy, "homelab", overrides={"cluster.plainHttpBehindTlsProxy": True})
+
+    assert problems == [
+        "agent-platform:cluster.plainHttpBehindTlsProxy: is true, but gateway.tls.mode is "
+        "generated, so the gateway serves HTTPS itself; remove plainHttpBehindTlsProxy, or set "
+        "gateway.tls.mode: off behind your proxy"
+    ]
+
+
+def test_a_generated_certificate_on_the_network_must_name_how_it_is_reached(
+    deploy: Deploy,
+) -> None:
+    problems = problems_of(deploy, "homelab", overrides={"gateway.tls": {"mode": "generated"}})
+
+    assert len(problems) == 1
+    assert problems[0].startswith("agent-platform:gateway.tls: the gateway listens on the network")
+    assert "dnsNames" in problems[0]
+    assert "ipAddresses" in problems[0]
+    # On loopback, localhost is all a certificate needs to name.
+    deploy("studio", {"gateway.tls": {"mode": "generated"}})
+
+
+@pytest.mark.parametrize(
+    ("tls", "expected"),
+    [
+        ({"mode": "provided"}, "mode is provided but no certificate is set"),
+        ({"mode": "generated", "certificate": "x"}, "not a certificate chain"),
+        ({"mode": "off", "dnsNames": ["homelab.lan"]}, "but mode is off"),
+        ({"mode": "off", "ipAddresses": ["192.168.1.10"]}, "set mode: generated, or remove them"),
+        ({"mode": "generated", "validityDays": 30, "renewBeforeDays": 30}, "every run would issue"),
+        ({"mode": "generated", "validityDays": 900}, "less than or equal to 825"),
+        ({"mode": "on"}, "'off', 'provided' or 'generated'"),
+    ],
+)
+def test_each_tls_mode_takes_only_its_own_fields(
+    deploy: Deploy, tls: dict[str, Any], expected: str
+) -> None:
+    problems = problems_of(deploy, overrides={"gateway.tls": tls})
+
+    assert [p for p in problems if p.startswith("agent-platform:gateway.tls") and expected in p]
+
+
+def test_a_certificate_with_another_mode_is_refused_naming_the_fix(deploy: Deploy) -> None:
+    chain = issue(authority()).chain
+
+    problems = problems_of(deploy, overrides={"gateway.tls": {"mode": "off", "certificate": chain}})
+
+    assert problems == [
+        "agent-platform:gateway.tls: certificate is set but mode is off; set mode: provided to "
+        "serve it, or remove it"
+    ]
+
+
+def test_a_provided_certificate_needs_its_key_as_a_secret_read_from_a_file(deploy: Deploy) -> None:
+    chain = issue(authority()).chain
+
+    problems = problems_of(
+        deploy, overrides={"gateway.tls": {"mode": "provided", "certificate": chain}}
+    )
+
+    assert problems == [
+        "agent-platform:gatewayTlsKey: required (gateway.tls.mode is provided); set it with "
+        "`pulumi config set --secret gatewayTlsKey < key.pem`"
+    ]
+
+
+def test_a_provided_key_in_plain_text_is_refused_and_not_shown(deploy: Deploy) -> None:
+    served = issue(authority())
+
+    problems = problems_of(
+        deploy,
+        overrides={
+            "gateway.tls": {"mode": "provided", "certificate": served.chain},
+            "gatewayTlsKey": served.key,
+        },
+    )
+
+    assert problems == [
+        "agent-platform:gatewayTlsKey: is stored in plain text; set it again with "
+        "`pulumi config set --secret gatewayTlsKey < key.pem` so it stays encrypted"
     ]

@@ -23,8 +23,21 @@ answers 421 to a Host it does not allow; tests/mcp proves both). Redirects an up
 its own address (FastMCP 2 sends ``/mcp`` to ``/mcp/``) are rewritten to the gateway's path, so
 the client follows them back through the gateway rather than to an in-cluster name.
 
-The configuration contains the token and the vector search API key, so it is rendered inside an
+TLS (``gateway.tls``, on unless ``mode: off``): the one client port speaks HTTPS only, with the
+certificate and key read from files (:attr:`Paths.tls`, the mounted TLS Secret). TLS 1.2 and 1.3
+only; the TLS 1.2 cipher suites are the ECDHE ones of Mozilla's "intermediate" profile (its
+finite-field DHE suites are left out: nginx offers them only with ``ssl_dhparam``, and the IETF
+is deprecating them for TLS 1.2); the client's preference wins, as all suites are strong; no
+session tickets (their key would never rotate), a shared session cache instead. Answers carry
+``Strict-Transport-Security``. Plain HTTP sent to that port is *refused* with JSON 400
+``https_required``, not redirected: by the time a redirect could answer, the request and its
+bearer token have already crossed the network in clear, and a redirect would teach clients that
+``http://`` works. The probes use HTTPS too (the kubelet does not verify the certificate), so
+there is no plain port at all.
+
+The configuration contains the token and the vector search API key, so it is made inside an
 ``Output.apply`` (it stays a Pulumi secret) and stored in a Kubernetes Secret, never a ConfigMap.
+The TLS key is never part of it: nginx reads it from its own file.
 """
 
 from __future__ import annotations
@@ -34,16 +47,37 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from infra.endpoints import Endpoint
 from infra.settings import GatewaySettings, check_token
 
 RETRY_AFTER_SECONDS: Final = 1
-SECURITY_HEADERS: Final = (
+Header = tuple[str, str]
+SECURITY_HEADERS: Final[tuple[Header, ...]] = (
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "DENY"),
     ("Referrer-Policy", "no-referrer"),
     ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
     ("Cache-Control", "no-store"),
 )
+HSTS: Final[Header] = ("Strict-Transport-Security", "max-age=63072000")
+"""Two years, Mozilla's recommendation; no ``includeSubDomains``: the gateway does not speak for
+the other hosts of the user's domain."""
+
+TLS_PROTOCOLS: Final = "TLSv1.2 TLSv1.3"
+TLS_CIPHERS: Final = ":".join(
+    (
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        "ECDHE-RSA-AES128-GCM-SHA256",
+        "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "ECDHE-RSA-AES256-GCM-SHA384",
+        "ECDHE-ECDSA-CHACHA20-POLY1305",
+        "ECDHE-RSA-CHACHA20-POLY1305",
+    )
+)
+"""TLS 1.2 suites (TLS 1.3's are OpenSSL's defaults, all AEAD): Mozilla intermediate, ECDHE only."""
+TLS_CURVES: Final = "X25519:prime256v1:secp384r1"
+TLS_CERTIFICATE_FILE: Final = "tls.crt"
+TLS_KEY_FILE: Final = "tls.key"  # the keys of a kubernetes.io/tls Secret
 
 
 HOST_PATTERN: Final = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
@@ -51,57 +85,67 @@ HOST_PATTERN: Final = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
 
 
 @dataclass(frozen=True)
-class Upstream:
-    host: str
-    port: int
-
-    @property
-    def authority(self) -> str:
-        """``host:port``, the ``Host`` header the upstream receives."""
-        return f"{self.host}:{self.port}"
-
-
-@dataclass(frozen=True)
 class Upstreams:
-    embedding: Upstream
-    vector_search: Upstream
-    mcp: Upstream
+    """The three upstreams of the gateway's routes, as the :class:`Endpoint` their components
+    offer; inside the ``apply`` that makes the configuration, so each ``host`` is a str."""
+
+    embedding: Endpoint
+    vector_search: Endpoint
+    mcp: Endpoint
+
+    def each(self) -> tuple[Endpoint, Endpoint, Endpoint]:
+        return self.embedding, self.vector_search, self.mcp
 
 
 @dataclass(frozen=True)
 class Paths:
-    """Where nginx writes; the defaults suit the unprivileged image with a read-only root."""
+    """Where nginx writes, and where it reads the TLS files; the defaults suit the unprivileged
+    image with a read-only root."""
 
     pid: str = "/tmp/nginx.pid"  # noqa: S108 (an emptyDir of the pod's own)
     temp: str = "/tmp"  # noqa: S108
+    tls: str = "/etc/nginx/tls"
+    """The mounted TLS Secret: ``tls.crt`` (the chain) and ``tls.key``."""
 
 
-def _headers(indent: str) -> str:
-    return "".join(
-        f'{indent}add_header {name} "{value}" always;\n' for name, value in SECURITY_HEADERS
-    )
+def _authority(upstream: Endpoint) -> str:
+    """``host:port``, the ``Host`` header the upstream receives."""
+    return f"{upstream.host}:{upstream.port}"
 
 
-def _json_answer(status: int, body: dict[str, object], indent: str, extra_headers: str = "") -> str:
+def _headers(indent: str, headers: tuple[Header, ...]) -> str:
+    return "".join(f'{indent}add_header {name} "{value}" always;\n' for name, value in headers)
+
+
+def _json_answer(
+    status: int,
+    body: dict[str, object],
+    indent: str,
+    headers: tuple[Header, ...],
+    extra_headers: str = "",
+) -> str:
     text = json.dumps(body, separators=(",", ":"))
     return (
-        f"{_headers(indent)}{extra_headers}"
+        f"{_headers(indent, headers)}{extra_headers}"
         f"{indent}default_type application/json;\n"
         f"{indent}return {status} '{text}';\n"
     )
 
 
-def _json_error(status: int, error: str, indent: str, extra_headers: str = "") -> str:
-    return _json_answer(status, {"error": error, "status": status}, indent, extra_headers)
+def _json_error(
+    status: int, error: str, indent: str, headers: tuple[Header, ...], extra_headers: str = ""
+) -> str:
+    return _json_answer(status, {"error": error, "status": status}, indent, headers, extra_headers)
 
 
 def _protected(
     path: str,
     group: str,
-    upstream: Upstream,
+    upstream: Endpoint,
     uri: str,
     settings: GatewaySettings,
     *,
+    headers: tuple[Header, ...],
     extra: str = "",
     redirect_to: str | None = None,
 ) -> str:
@@ -109,7 +153,7 @@ def _protected(
     path that the upstream's root maps to, for rewriting the upstream's redirects."""
     timeout = settings.upstream_timeout_seconds
     redirect = (
-        f"            proxy_redirect http://{upstream.authority}/ {redirect_to};\n"
+        f"            proxy_redirect http://{_authority(upstream)}/ {redirect_to};\n"
         if redirect_to is not None
         else ""
     )
@@ -117,11 +161,11 @@ def _protected(
         location {path} {{
             if ($authorized = 0) {{ return 401; }}
             limit_req zone=per_client burst={settings.rate_limit.burst} nodelay;
-{_headers("            ")}            proxy_pass http://{group}{uri};
+{_headers("            ", headers)}            proxy_pass http://{group}{uri};
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             # The Service's name, not $proxy_host (the upstream group's name): see the docstring.
-            proxy_set_header Host "{upstream.authority}";
+            proxy_set_header Host "{_authority(upstream)}";
 {redirect}            # The gateway's token is for the gateway: upstreams never see it.
             proxy_set_header Authorization "";
             proxy_set_header X-Request-ID $request_id;
@@ -132,7 +176,25 @@ def _protected(
 {extra}        }}"""
 
 
-def render(
+def _tls(paths: Paths, indent: str) -> str:
+    """The server's TLS directives (see the module docstring for each choice)."""
+    lines = (
+        f"ssl_certificate {paths.tls}/{TLS_CERTIFICATE_FILE};",
+        f"ssl_certificate_key {paths.tls}/{TLS_KEY_FILE};",
+        f"ssl_protocols {TLS_PROTOCOLS};",
+        f"ssl_ciphers {TLS_CIPHERS};",
+        "ssl_prefer_server_ciphers off;",
+        f"ssl_ecdh_curve {TLS_CURVES};",
+        "ssl_session_timeout 1d;",
+        "ssl_session_cache shared:TLS:10m;",
+        "ssl_session_tickets off;",
+        "# Plain HTTP to this port (nginx's 497) is refused, never redirected: see the docstring.",
+        "error_page 497 = @https_required;",
+    )
+    return "".join(f"{indent}{line}\n" for line in lines)
+
+
+def nginx_conf(
     settings: GatewaySettings,
     upstreams: Upstreams,
     *,
@@ -142,13 +204,17 @@ def render(
     listen_host: str | None = None,
 ) -> str:
     """The complete ``nginx.conf``. Raises ValueError for a token nginx could not hold (the
-    settings loader already rejects those, naming the config key)."""
+    settings loader already rejects those, naming the config key) and for an upstream host
+    that is not a plain DNS name or IPv4 address (an Output here means a caller forgot to
+    ``apply``)."""
     check_token(token, "gatewayToken")
     check_token(vector_search_api_key, "vectorSearchApiKey")
-    for upstream in (upstreams.embedding, upstreams.vector_search, upstreams.mcp):
-        if not HOST_PATTERN.fullmatch(upstream.host):
+    for upstream in upstreams.each():
+        if not isinstance(upstream.host, str) or not HOST_PATTERN.fullmatch(upstream.host):
             raise ValueError(f"upstream host {upstream.host!r} is not a DNS name or IPv4 address")
     paths = paths or Paths()
+    tls = settings.tls.enabled
+    headers = (*SECURITY_HEADERS, HSTS) if tls else SECURITY_HEADERS
     rate = settings.rate_limit.requests_per_second
     mcp_extra = (
         "            # Streamable HTTP: server-sent events must reach the client as they come.\n"
@@ -158,6 +224,13 @@ def render(
     search_extra = f'            proxy_set_header api-key "{vector_search_api_key}";\n'
     www_authenticate = '            add_header WWW-Authenticate "Bearer" always;\n'
     retry_after = f'            add_header Retry-After "{RETRY_AFTER_SECONDS}" always;\n'
+    https_required = (
+        f"""
+        location @https_required {{
+{_json_error(400, "https_required", "            ", SECURITY_HEADERS)}        }}"""
+        if tls
+        else ""
+    )
     return f"""# Generated by the agent-platform program (infra/components/gateway_config.py).
 worker_processes auto;
 pid {paths.pid};
@@ -201,23 +274,23 @@ http {{
     limit_req_log_level warn;
 
     upstream embedding {{
-        server {upstreams.embedding.host}:{upstreams.embedding.port};
+        server {_authority(upstreams.embedding)};
         keepalive 16;
     }}
     upstream vector_search {{
-        server {upstreams.vector_search.host}:{upstreams.vector_search.port};
+        server {_authority(upstreams.vector_search)};
         keepalive 16;
     }}
     upstream mcp {{
-        server {upstreams.mcp.host}:{upstreams.mcp.port};
+        server {_authority(upstreams.mcp)};
         keepalive 16;
     }}
 
     server {{
         # IPv4 only: kind's pods have no IPv6 unless the cluster is dual-stack, and nginx
         # refuses to start on an address family the pod lacks.
-        listen {f"{listen_host}:" if listen_host else ""}{settings.port};
-
+        listen {f"{listen_host}:" if listen_host else ""}{settings.port}{" ssl" if tls else ""};
+{_tls(paths, "        ") if tls else ""}
         error_page 401 = @unauthorized;
         error_page 404 = @not_found;
         error_page 413 = @too_large;
@@ -226,12 +299,15 @@ http {{
 
         location = /healthz {{
             access_log off;
-{_json_answer(200, {"status": "ok"}, "            ")}        }}
-{_protected("= /v1/embeddings", "embedding", upstreams.embedding, "/v1/embeddings", settings)}
-{_protected("= /v1/embed", "embedding", upstreams.embedding, "/embed", settings)}
+{_json_answer(200, {"status": "ok"}, "            ", headers)}        }}
+{_protected("= /v1/embeddings", "embedding", upstreams.embedding, "/v1/embeddings", settings,
+            headers=headers)}
+{_protected("= /v1/embed", "embedding", upstreams.embedding, "/embed", settings,
+            headers=headers)}
 {_protected("/v1/search/", "vector_search", upstreams.vector_search, "/", settings,
-            extra=search_extra, redirect_to="/v1/search/")}
-{_protected("~ ^/mcp/?$", "mcp", upstreams.mcp, "", settings, extra=mcp_extra, redirect_to="/")}
+            headers=headers, extra=search_extra, redirect_to="/v1/search/")}
+{_protected("~ ^/mcp/?$", "mcp", upstreams.mcp, "", settings, headers=headers,
+            extra=mcp_extra, redirect_to="/")}
 
         # Without this, nginx answers /v1/search (no slash) with its own 301 to /v1/search/,
         # in HTML and before the token check.
@@ -246,15 +322,15 @@ http {{
         }}
 
         location @unauthorized {{
-{_json_error(401, "unauthorized", "            ", www_authenticate)}        }}
+{_json_error(401, "unauthorized", "            ", headers, www_authenticate)}        }}
         location @not_found {{
-{_json_error(404, "not_found", "            ")}        }}
+{_json_error(404, "not_found", "            ", headers)}        }}
         location @too_large {{
-{_json_error(413, "request_too_large", "            ")}        }}
+{_json_error(413, "request_too_large", "            ", headers)}        }}
         location @rate_limited {{
-{_json_error(429, "rate_limited", "            ", retry_after)}        }}
+{_json_error(429, "rate_limited", "            ", headers, retry_after)}        }}
         location @unavailable {{
-{_json_error(503, "upstream_unavailable", "            ")}        }}
+{_json_error(503, "upstream_unavailable", "            ", headers)}        }}{https_required}
     }}
 }}
 """  # fmt: skip

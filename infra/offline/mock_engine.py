@@ -31,6 +31,14 @@ from infra.settings import PROJECT
 SECRET_SIG: Final = rpc._special_secret_sig  # noqa: SLF001 (the wire marker of a secret)
 
 FAKE_KUBECONFIG: Final = "apiVersion: v1\nkind: Config\nclusters: []\n# mock kubeconfig\n"
+MOCK_PEM_OUTPUTS: Final = {
+    "tls:index/privateKey:PrivateKey": ("privateKeyPem", "PRIVATE KEY"),
+    "tls:index/selfSignedCert:SelfSignedCert": ("certPem", "CERTIFICATE"),
+    "tls:index/certRequest:CertRequest": ("certRequestPem", "CERTIFICATE REQUEST"),
+    "tls:index/locallySignedCert:LocallySignedCert": ("certPem", "CERTIFICATE"),
+}
+"""What the tls provider computes, as PEM-shaped placeholders named after the resource (not
+real keys: tests that need real ones stand in for the provider themselves)."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +111,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if args.typ == "command:local:Command":
             outputs["stdout"] = FAKE_KUBECONFIG
             outputs["stderr"] = ""
+        if args.typ in MOCK_PEM_OUTPUTS:
+            field, label = MOCK_PEM_OUTPUTS[args.typ]
+            outputs[field] = f"-----BEGIN {label}-----\nmock-{args.name}\n-----END {label}-----\n"
         return f"{args.name}-id", outputs
 
     def call(

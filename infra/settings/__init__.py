@@ -28,6 +28,7 @@ from infra.settings.models import (
     ClusterSettings,
     EmbeddingSettings,
     GatewaySettings,
+    GatewayTls,
     McpSettings,
     ObservabilitySettings,
     Quantities,
@@ -51,7 +52,7 @@ from infra.settings.stack import (
     StackSettings,
 )
 from infra.settings.url import HttpUrl
-from infra.settings.values import check_token
+from infra.settings.values import check_tls_key, check_token
 
 __all__ = [
     "CLUSTER_NAME_MAX_LENGTH",
@@ -68,6 +69,7 @@ __all__ = [
     "ConfigError",
     "EmbeddingSettings",
     "GatewaySettings",
+    "GatewayTls",
     "HttpUrl",
     "McpSettings",
     "ObservabilitySettings",
@@ -80,6 +82,7 @@ __all__ = [
     "VectorSearchSettings",
     "Workload",
     "check_stack",
+    "check_tls_key",
     "check_token",
     "load",
     "read_stack_file",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -36,7 +36,7 @@ from infra.settings.stack import (
     StackName,
     StackSettings,
 )
-from infra.settings.values import check_token
+from infra.settings.values import check_tls_key, check_token
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,8 @@ class StackSecrets:
     snapshot_access_key_id: pulumi.Output[str] | None = None
     snapshot_secret_access_key: pulumi.Output[str] | None = None
     kubeconfig: pulumi.Output[str] | None = None
+    gateway_tls_key: pulumi.Output[str] | None = None
+    """The private key of ``gateway.tls.certificate`` (``gateway.tls.mode: provided``)."""
 
 
 class StackError(pulumi.RunError):
@@ -271,27 +273,34 @@ def _load_secrets(
     problems: list[str] = []
 
     def secret(
-        key: str, why: str, required: bool, token: bool = False
+        key: str,
+        why: str,
+        required: bool,
+        check: Callable[[str], object] | None = None,
+        value: str = "<value>",
     ) -> pulumi.Output[str] | None:
+        """``check`` raises ValueError naming what is wrong (never the value); ``value`` is how
+        the README's command passes it (a PEM key from a file, not on the command line)."""
         full_key = config.full_key(key)
         plaintext = runtime_config.get_config(full_key)
         if plaintext is None or plaintext == "":
             if required:
                 problems.append(
                     f"{full_key}: required ({why}); set it with "
-                    f"`pulumi config set --secret {key} <value>`"
+                    f"`pulumi config set --secret {key} {value}`"
                 )
             return None
         if not runtime_config.is_config_secret(full_key):
             problems.append(
                 f"{full_key}: is stored in plain text; set it again with "
-                f"`pulumi config set --secret {key} <value>` so it stays encrypted"
+                f"`pulumi config set --secret {key} {value}` so it stays encrypted"
             )
             return None
         redact_value(str(plaintext))
-        if token:
+        redact_value(str(plaintext).strip())
+        if check is not None:
             try:
-                check_token(str(plaintext), key)
+                check(str(plaintext))
             except ValueError as error:
                 problems.append(f"{full_key}: {error}")
                 return None
@@ -299,8 +308,18 @@ def _load_secrets(
 
     target = settings.cluster.target if settings else "kind"
     snapshots = settings is not None and settings.vector_search.snapshots.enabled
-    gateway_token = secret("gatewayToken", "the gateway's bearer token", required=True, token=True)
-    api_key = secret("vectorSearchApiKey", "the vector search API key", required=True, token=True)
+    gateway_token = secret(
+        "gatewayToken",
+        "the gateway's bearer token",
+        required=True,
+        check=lambda text: check_token(text, "gatewayToken"),
+    )
+    api_key = secret(
+        "vectorSearchApiKey",
+        "the vector search API key",
+        required=True,
+        check=lambda text: check_token(text, "vectorSearchApiKey"),
+    )
     access_key = secret(
         "snapshotAccessKeyId", "vectorSearch.snapshots.enabled is true", required=snapshots
     )
@@ -308,6 +327,16 @@ def _load_secrets(
         "snapshotSecretAccessKey", "vectorSearch.snapshots.enabled is true", required=snapshots
     )
     kubeconfig = secret("kubeconfig", "cluster.target is existing", required=target == "existing")
+    tls_key = None
+    if settings is not None and settings.gateway.tls.certificate is not None:  # mode: provided
+        chain: str = settings.gateway.tls.certificate
+        tls_key = secret(
+            "gatewayTlsKey",
+            "gateway.tls.mode is provided",
+            required=True,
+            check=lambda text: check_tls_key(text, chain, "gatewayTlsKey"),
+            value="< key.pem",
+        )
     if problems or gateway_token is None or api_key is None:
         return None, problems
     return (
@@ -317,6 +346,7 @@ def _load_secrets(
             snapshot_access_key_id=access_key,
             snapshot_secret_access_key=secret_key,
             kubeconfig=kubeconfig,
+            gateway_tls_key=tls_key,
         ),
         problems,
     )

@@ -26,8 +26,11 @@ from infra.settings.text import (
     RenderDirectory,
 )
 from infra.settings.values import (
+    CertificateChain,
     CpuQuantity,
+    DnsName,
     Image,
+    IpAddress,
     MemoryQuantity,
     NginxSize,
     OtlpEndpoint,
@@ -83,7 +86,12 @@ class ClusterSettings(Model):
     keeps it."""
     gateway_host_port: Port = 8080
     listen_address: Literal["127.0.0.1", "0.0.0.0"] = "127.0.0.1"  # noqa: S104 (documented choice)
-    """Where the gateway's host port listens: loopback only, or every interface (homelab)."""
+    """Where the gateway's host port listens: loopback only, or every interface (homelab).
+    Every interface needs ``gateway.tls`` on, or :attr:`plain_http_behind_tls_proxy`."""
+    plain_http_behind_tls_proxy: bool = False
+    """The user's statement that a TLS-terminating proxy in front is the only way to the
+    gateway, so plain HTTP on every interface (``listenAddress: 0.0.0.0``) with
+    ``gateway.tls.mode: off`` is intended (see StackSettings)."""
     registry: LocalRegistry = LocalRegistry()
     install_metrics_server: bool = False
     """kind only: install metrics-server, which HorizontalPodAutoscalers need (kind has none).
@@ -179,6 +187,56 @@ class RateLimit(Model):
     burst: int = Field(20, ge=0, le=100_000)
 
 
+class GatewayTls(Model):
+    """``gateway.tls``: HTTPS on the gateway's port, with a certificate the program makes
+    (``generated``: a local CA, kept in the Pulumi state, signs the server's certificate) or
+    one the user provides (``provided``: the chain here, the key in the secret
+    ``gatewayTlsKey``). Plain HTTP on that port is refused, never redirected."""
+
+    mode: Literal["off", "provided", "generated"] = "off"
+    certificate: CertificateChain | None = None
+    """``provided``: the PEM chain, the server's certificate first (public, so plain config)."""
+    dns_names: tuple[DnsName, ...] = Field((), max_length=50)
+    """``generated``: names clients use (besides localhost and the in-cluster Service names,
+    which the certificate always covers)."""
+    ip_addresses: tuple[IpAddress, ...] = Field((), max_length=50)
+    """``generated``: addresses clients use (besides 127.0.0.1 and ::1)."""
+    validity_days: int = Field(365, ge=7, le=825)
+    """``generated``: how long the server certificate is valid (825 days: the most Apple's
+    clients accept from a private CA)."""
+    renew_before_days: int = Field(30, ge=1, le=365)
+    """``generated``: a ``pulumi up`` this close to expiry issues a new server certificate."""
+
+    @property
+    def enabled(self) -> bool:
+        return self.mode != "off"
+
+    @model_validator(mode="after")
+    def _fields_of_the_mode(self) -> Self:
+        if self.mode == "provided" and self.certificate is None:
+            raise ValueError(
+                "mode is provided but no certificate is set; set certificate to the PEM chain "
+                "(the server's certificate first) and the key with "
+                "`pulumi config set --secret gatewayTlsKey < key.pem`"
+            )
+        if self.mode != "provided" and self.certificate is not None:
+            raise ValueError(
+                f"certificate is set but mode is {self.mode}; set mode: provided to serve it, "
+                "or remove it"
+            )
+        if self.mode != "generated" and (self.dns_names or self.ip_addresses):
+            raise ValueError(
+                f"dnsNames and ipAddresses are what a generated certificate covers, but mode is "
+                f"{self.mode}; set mode: generated, or remove them"
+            )
+        if self.renew_before_days >= self.validity_days:
+            raise ValueError(
+                f"renewBeforeDays {self.renew_before_days} is not less than validityDays "
+                f"{self.validity_days}; every run would issue a new certificate"
+            )
+        return self
+
+
 class GatewaySettings(Workload):
     image: Image = "nginxinc/nginx-unprivileged:1.28.0-alpine"
     resources: Resources = _small("50m", "32Mi", "500m", "128Mi")
@@ -191,6 +249,7 @@ class GatewaySettings(Workload):
     max_body_size: NginxSize = "1m"
     """1k to 1g; 0 (nginx: no limit) is refused."""
     upstream_timeout_seconds: int = Field(60, ge=1, le=3600)
+    tls: GatewayTls = GatewayTls()
 
     @model_validator(mode="after")
     def _ports_differ(self) -> Self:

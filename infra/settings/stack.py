@@ -93,6 +93,33 @@ class StackSettings(Model):
             )
         return self
 
+    @model_validator(mode="after")
+    def _gateway_on_the_network_speaks_tls(self) -> Self:
+        cluster, tls = self.cluster, self.gateway.tls
+        on_the_network = cluster.target == "kind" and cluster.listen_address == "0.0.0.0"  # noqa: S104
+        if cluster.plain_http_behind_tls_proxy and tls.enabled:
+            raise ValueError(
+                f"cluster.plainHttpBehindTlsProxy: is true, but gateway.tls.mode is {tls.mode}, "
+                "so the gateway serves HTTPS itself; remove plainHttpBehindTlsProxy, or set "
+                "gateway.tls.mode: off behind your proxy"
+            )
+        if on_the_network and not tls.enabled and not cluster.plain_http_behind_tls_proxy:
+            raise ValueError(
+                "cluster.listenAddress: 0.0.0.0 puts the gateway on every address of this "
+                "machine, and with gateway.tls.mode off every request would carry the bearer "
+                "token in clear across the network; set gateway.tls.mode: generated (or "
+                "provided), or, when a TLS-terminating proxy in front is the only way in, say "
+                "so with cluster.plainHttpBehindTlsProxy: true"
+            )
+        if on_the_network and tls.mode == "generated" and not (tls.dns_names or tls.ip_addresses):
+            raise ValueError(
+                "gateway.tls: the gateway listens on the network (cluster.listenAddress "
+                "0.0.0.0), but a generated certificate would name only this machine "
+                "(localhost); list the names (dnsNames) or addresses (ipAddresses) other "
+                "machines use to reach it"
+            )
+        return self
+
     @property
     def cluster_name(self) -> str:
         return self.cluster.name
@@ -112,4 +139,5 @@ SECRET_KEYS: Final = (
     "snapshotAccessKeyId",
     "snapshotSecretAccessKey",
     "kubeconfig",
+    "gatewayTlsKey",
 )

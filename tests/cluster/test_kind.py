@@ -97,7 +97,11 @@ def test_without_registry_no_mirror_is_configured(deploy: Deploy) -> None:
 
 def test_kind_config_maps_the_gateway_node_port_to_the_host() -> None:
     settings = StackSettings.model_validate(
-        {"stack": "homelab", "cluster": {"gatewayHostPort": 8443, "listenAddress": "0.0.0.0"}}
+        {
+            "stack": "homelab",
+            "cluster": {"gatewayHostPort": 8443, "listenAddress": "0.0.0.0"},
+            "gateway": {"tls": {"mode": "generated", "dnsNames": ["homelab.lan"]}},
+        }
     )
     config = kind_config(settings.cluster, gateway_node_port=30080)
 

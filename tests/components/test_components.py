@@ -366,7 +366,8 @@ def test_existing_cluster_gateway_url_is_the_service(deploy: Deploy) -> None:
         secrets={**KNOWN_SECRETS, "kubeconfig": "apiVersion: v1\nkind: Config\n"},
     )
 
-    assert run.outputs["gatewayUrl"] == "http://gateway.agent-platform.svc.cluster.local:80"
+    # homelab's gateway speaks TLS on Service port 443 (Pulumi.homelab.yaml)
+    assert run.outputs["gatewayUrl"] == "https://gateway.agent-platform.svc.cluster.local:443"
 
 
 # ---------------------------------------------------------------------------- metrics-server

@@ -8,22 +8,23 @@ One nginx per configuration and one set of upstreams per module: the tests only 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from infra.components import gateway_config
-from infra.components.gateway_config import Upstream, Upstreams
+from infra.components.gateway_config import Upstreams
+from infra.endpoints import Endpoint
 from infra.settings import SUPPORTED_STACKS, GatewaySettings, settings_from_stack_file
+from tests.certificates import authority, issue, write_tls_files
 from tests.conftest import GATEWAY_TOKEN, PROJECT_DIR, QDRANT_API_KEY, Deploy
 from tests.nginx_gateway import (
     Gateway,
     check_config,
     echo_upstreams,
     free_port,
-    render_for_loopback,
+    loopback_nginx_conf,
     running_nginx,
 )
 
@@ -44,7 +45,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, upstreams: Upstreams) -> I
     workdir = tmp_path_factory.mktemp("gateway")
     port = free_port()
     settings = GatewaySettings(port=port, rate_limit={"requests_per_second": 50, "burst": 100})
-    with running_nginx(workdir, render_for_loopback(workdir, settings, upstreams), port) as nginx:
+    with running_nginx(workdir, loopback_nginx_conf(workdir, settings, upstreams), port) as nginx:
         yield nginx
 
 
@@ -52,17 +53,24 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, upstreams: Upstreams) -> I
 def test_nginx_accepts_the_configuration_of_each_stack(
     tmp_path: Path, upstreams: Upstreams, stack: str
 ) -> None:
+    """homelab's speaks TLS: nginx -t also loads its certificate and key (made here)."""
     settings = settings_from_stack_file(stack, PROJECT_DIR).gateway
+    if settings.tls.enabled:
+        issued = issue(authority())
+        write_tls_files(tmp_path, issued.chain, issued.key)
 
-    checked = check_config(tmp_path, render_for_loopback(tmp_path, settings, upstreams))
+    config = loopback_nginx_conf(tmp_path, settings, upstreams)
+
+    checked = check_config(tmp_path, config)
 
     assert checked.returncode == 0, checked.stderr
     assert "syntax is ok" in checked.stderr
+    assert (f"{settings.port} ssl;" in config) == (stack == "homelab")
 
 
 def test_nginx_rejects_a_broken_configuration(tmp_path: Path, upstreams: Upstreams) -> None:
     """The check above can fail: the same check on a damaged configuration does."""
-    config = render_for_loopback(tmp_path, GatewaySettings(), upstreams).replace(
+    config = loopback_nginx_conf(tmp_path, GatewaySettings(), upstreams).replace(
         "limit_req_status 429;", "limit_req_status;"
     )
 
@@ -174,7 +182,7 @@ def test_past_the_rate_limit_answers_429_with_retry_after(
     port = free_port()
     settings = GatewaySettings(port=port, rate_limit={"requests_per_second": 1, "burst": 2})
     with running_nginx(
-        tmp_path, render_for_loopback(tmp_path, settings, upstreams), port
+        tmp_path, loopback_nginx_conf(tmp_path, settings, upstreams), port
     ) as gateway:
         answers = [gateway.request("POST", "/v1/embeddings", body=b"{}") for _ in range(8)]
 
@@ -188,8 +196,8 @@ def test_past_the_rate_limit_answers_429_with_retry_after(
 
 def test_upstream_down_is_503_json(tmp_path: Path) -> None:
     port = free_port()
-    dead = Upstream("127.0.0.1", free_port())
-    config = render_for_loopback(tmp_path, GatewaySettings(port=port), Upstreams(dead, dead, dead))
+    dead = Endpoint("127.0.0.1", free_port())
+    config = loopback_nginx_conf(tmp_path, GatewaySettings(port=port), Upstreams(dead, dead, dead))
     with running_nginx(tmp_path, config, port) as gateway:
         status, _, body = gateway.request("POST", "/v1/embeddings", body=b"{}")
 
@@ -198,11 +206,11 @@ def test_upstream_down_is_503_json(tmp_path: Path) -> None:
 
 
 def test_access_log_is_json_without_the_token_or_query(gateway: Gateway) -> None:
+    before = len(gateway.access_log())
     gateway.request("GET", "/v1/search/collections?api-key=query-secret-123")
     gateway.request("POST", "/v1/embeddings", token=None, body=b"{}")
-    time.sleep(0.2)
 
-    entries = gateway.access_log()
+    entries = gateway.access_log(at_least=before + 2)
     text = gateway.log.read_text()
     assert [entry["status"] for entry in entries][-2:] == [200, 401]
     assert entries[-2]["path"] == "/v1/search/collections"
@@ -213,19 +221,19 @@ def test_access_log_is_json_without_the_token_or_query(gateway: Gateway) -> None
 
 
 def test_program_stores_exactly_the_configuration_this_test_runs(deploy: Deploy) -> None:
-    """The tests above run gateway_config.render; the program must store its output."""
+    """The tests above run gateway_config.nginx_conf; the program must store its output."""
     run = deploy("studio")
     stored = run.one("kubernetes:core/v1:Secret", "gateway-config").inputs["stringData"][
         "nginx.conf"
     ]
     settings = settings_from_stack_file("studio", PROJECT_DIR).gateway
     host = "{}.agent-platform.svc.cluster.local"
-    expected = gateway_config.render(
+    expected = gateway_config.nginx_conf(
         settings,
         Upstreams(
-            Upstream(host.format("embedding"), 8080),
-            Upstream(host.format("vector-search"), 6333),
-            Upstream(host.format("mcp"), 8000),
+            Endpoint(host.format("embedding"), 8080),
+            Endpoint(host.format("vector-search"), 6333),
+            Endpoint(host.format("mcp"), 8000),
         ),
         token=GATEWAY_TOKEN,
         vector_search_api_key=QDRANT_API_KEY,
@@ -235,21 +243,21 @@ def test_program_stores_exactly_the_configuration_this_test_runs(deploy: Deploy)
 
 @pytest.mark.parametrize("host", ["mcp.svc;inject", 'mcp"', "mcp svc", "", "-mcp"])
 def test_an_upstream_host_that_is_not_a_dns_name_is_rejected(host: str) -> None:
-    good = Upstream("embedding.agent-platform.svc.cluster.local", 8080)
+    good = Endpoint("embedding.agent-platform.svc.cluster.local", 8080)
     with pytest.raises(ValueError, match="is not a DNS name or IPv4 address"):
-        gateway_config.render(
+        gateway_config.nginx_conf(
             GatewaySettings(),
-            Upstreams(good, good, Upstream(host, 8000)),
+            Upstreams(good, good, Endpoint(host, 8000)),
             token=GATEWAY_TOKEN,
             vector_search_api_key=QDRANT_API_KEY,
         )
 
 
 def test_token_nginx_could_not_hold_is_rejected() -> None:
-    upstream = Upstream("127.0.0.1", 1)
+    upstream = Endpoint("127.0.0.1", 1)
     for bad in ("short", 'has"quote-0123456789', "has space 0123456789", "new\nline-0123456789"):
         with pytest.raises(ValueError, match="gatewayToken must be at least 16 characters"):
-            gateway_config.render(
+            gateway_config.nginx_conf(
                 GatewaySettings(),
                 Upstreams(upstream, upstream, upstream),
                 token=bad,

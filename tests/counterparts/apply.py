@@ -20,11 +20,13 @@ import subprocess
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
 import yaml
 
+from tests import certificates
 from tests.counterparts.control_plane import Kubectl
 
 FIELD_MANAGER: Final = "pulumi-kubernetes-counterparts"
@@ -66,7 +68,20 @@ def read_manifests(directory: Path) -> list[dict[str, Any]]:
     ]
 
 
-def secret_test_value(secret: str, item: str) -> str:
+TLS_SECRET_TYPE: Final = "kubernetes.io/tls"
+
+
+@cache
+def _test_certificate() -> certificates.Issued:
+    """A real certificate and key: the API server parses a TLS Secret's data and warns on
+    anything that is not PEM (it did, on the render markers)."""
+    return certificates.issue(certificates.authority(), dns_names=("gateway",))
+
+
+def secret_test_value(secret: str, item: str, secret_type: str | None = None) -> str:
+    if secret_type == TLS_SECRET_TYPE and item in ("tls.crt", "tls.key"):
+        issued = _test_certificate()
+        return issued.chain if item == "tls.crt" else issued.key
     return f"counterparts-test-value-{secret}-{item}"
 
 
@@ -82,7 +97,7 @@ def with_test_secrets(documents: Iterable[Mapping[str, Any]]) -> list[dict[str, 
                 for item, value in (copy.get(section) or {}).items():
                     if not str(value).startswith(SECRET_MARKER_PREFIX):
                         continue
-                    plain = secret_test_value(name, item)
+                    plain = secret_test_value(name, item, copy.get("type"))
                     copy[section][item] = (
                         base64.b64encode(plain.encode()).decode() if section == "data" else plain
                     )

@@ -27,7 +27,7 @@ from unittest import mock
 import yaml
 from google.protobuf import json_format
 
-from infra import mock_engine
+from infra.offline import mock_engine
 from infra.offline.render import render_stack
 from infra.settings import read_stack_file
 from tests.conftest import PROJECT_DIR, merge

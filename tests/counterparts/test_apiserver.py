@@ -78,7 +78,8 @@ def test_secrets_are_applied_with_the_tiers_test_values(
     }
     assert decoded == {
         s["metadata"]["name"]: {
-            item: secret_test_value(s["metadata"]["name"], item) for item in s["stringData"]
+            item: secret_test_value(s["metadata"]["name"], item, s.get("type"))
+            for item in s["stringData"]
         }
         for s in secrets
     }

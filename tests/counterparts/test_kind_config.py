@@ -17,8 +17,8 @@ from typing import Any, Final
 import pytest
 import yaml
 
-from infra.settings import KIND_NODE_IMAGE
-from tests.conftest import Deploy
+from infra.settings import KIND_NODE_IMAGE, settings_from_stack_file
+from tests.conftest import PROJECT_DIR, Deploy
 
 REGISTRY_PATCH_FRAGMENT: Final = 'config_path = "/etc/containerd/certs.d"'
 
@@ -66,7 +66,7 @@ def test_every_generated_kind_config_decodes_strictly_into_kinds_types(
     assert cluster["nodes"][0]["extraPortMappings"] == [
         {
             "containerPort": 30080,
-            "hostPort": 8080,
+            "hostPort": settings_from_stack_file(stack, PROJECT_DIR).cluster.gateway_host_port,
             "listenAddress": listen,
             "protocol": "TCP",
         }

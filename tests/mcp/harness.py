@@ -1,6 +1,6 @@
 """What the MCP tier shares: the gateway configuration as deployed, MCP server processes, a client.
 
-The gateway runs :func:`infra.components.gateway_config.render` exactly as the program calls it
+The gateway runs :func:`infra.components.gateway_config.nginx_conf` exactly as the program calls it
 in the cluster, with the in-cluster Service names as upstreams
 (``mcp.agent-platform.svc.cluster.local:8000``); only the address nginx connects to is changed,
 in the ``upstream`` blocks, to a loopback port. So the ``Host`` header, the redirects nginx
@@ -29,10 +29,11 @@ import httpx2
 from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
-from infra.components.gateway_config import Upstream, Upstreams
+from infra.components.gateway_config import Upstreams
+from infra.endpoints import Endpoint
 from infra.settings import GatewaySettings, StackSettings
 from tests.conftest import GATEWAY_TOKEN
-from tests.nginx_gateway import render_for_loopback
+from tests.nginx_gateway import loopback_nginx_conf
 
 NAMESPACE = "agent-platform"
 STOP_TIMEOUT_SECONDS = 10
@@ -47,18 +48,18 @@ def service_host(component: str) -> str:
 def in_cluster_upstreams(settings: StackSettings) -> Upstreams:
     """The upstreams the program passes to the gateway in the cluster."""
     return Upstreams(
-        embedding=Upstream(service_host("embedding"), settings.embedding.port),
-        vector_search=Upstream(service_host("vector-search"), settings.vector_search.http_port),
-        mcp=Upstream(service_host("mcp"), settings.mcp.port),
+        embedding=Endpoint(service_host("embedding"), settings.embedding.port),
+        vector_search=Endpoint(service_host("vector-search"), settings.vector_search.http_port),
+        mcp=Endpoint(service_host("mcp"), settings.mcp.port),
     )
 
 
-def render_as_deployed(
+def nginx_conf_as_deployed(
     workdir: Path, settings: GatewaySettings, upstreams: Upstreams, loopback: Mapping[str, int]
 ) -> str:
     """The program's configuration for ``upstreams``, nginx connecting to the loopback ports in
     ``loopback`` (keyed by upstream host) instead; every other line as deployed."""
-    config = render_for_loopback(workdir, settings, upstreams)
+    config = loopback_nginx_conf(workdir, settings, upstreams)
     for upstream in (upstreams.embedding, upstreams.vector_search, upstreams.mcp):
         line = f"server {upstream.host}:{upstream.port};"
         assert config.count(line) == 1, f"{line!r} is not once in the generated configuration"
@@ -86,7 +87,7 @@ def mcp_gateway_config(
         upstreams.vector_search.host: dead_port(),
         upstreams.mcp.host: mcp_port,
     }
-    return render_as_deployed(workdir, gateway, upstreams, loopback)
+    return nginx_conf_as_deployed(workdir, gateway, upstreams, loopback)
 
 
 def dead_port() -> int:
