@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.stub_tools import STUB, Result, Tools
 
-PROVIDERS = ("pulumi-resource-kubernetes", "pulumi-resource-command")
+PROVIDERS = ("pulumi-resource-kubernetes", "pulumi-resource-command", "pulumi-resource-tls")
 
 
 def with_providers(tools: Tools) -> None:
@@ -62,13 +62,14 @@ def test_with_a_recent_pulumi_cli_installs_the_pinned_providers_as_plugins_and_b
     assert plugin_installs(first) == [
         ["pulumi", "plugin", "install", "resource", "command", "v1.2.1", home],
         ["pulumi", "plugin", "install", "resource", "kubernetes", "v4.34.2", home],
+        ["pulumi", "plugin", "install", "resource", "tls", "v5.6.2", home],
     ]
     assert not first.called("go")
     bin_dir = Path(first.stdout.strip())
-    assert bin_dir == tmp_path / "cli-3.272.0-command-1.2.1-kubernetes-4.34.2" / "bin"
+    assert bin_dir == tmp_path / "cli-3.272.0-command-1.2.1-kubernetes-4.34.2-tls-5.6.2" / "bin"
     assert (bin_dir / "pulumi").resolve() == (tools.stub_bin / "pulumi").resolve()
     assert (bin_dir / "pulumi-language-python").resolve() == STUB.resolve()
-    for name, version in (("kubernetes", "4.34.2"), ("command", "1.2.1")):
+    for name, version in (("kubernetes", "4.34.2"), ("command", "1.2.1"), ("tls", "5.6.2")):
         provider = bin_dir / f"pulumi-resource-{name}"
         assert provider.resolve() == (
             tmp_path / "pulumi-home" / "plugins" / f"resource-{name}-v{version}"
@@ -121,6 +122,7 @@ def test_builds_all_four_from_go_modules_when_pulumi_is_too_old(
         "github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3@v3.272.0",
         "github.com/pulumi/pulumi-kubernetes/provider/v4@v4.34.2",
         "github.com/pulumi/pulumi-command/provider@v1.2.1",
+        "github.com/pulumi/pulumi-tls/provider/v5@v5.6.2",
     ]
     assert (
         "could not build: pulumi pulumi-language-python pulumi-resource-kubernetes "
@@ -133,7 +135,7 @@ def test_builds_all_four_from_go_modules_when_pulumi_is_too_old(
 def test_reuses_a_cached_toolchain_at_the_pinned_versions(tools: Tools, tmp_path: Path) -> None:
     tools.remove("pulumi")
     (tools.stub_bin / "go").symlink_to(STUB)
-    cached = tmp_path / "pulumi-3.272.0-kubernetes-4.34.2-command-1.2.1" / "bin"
+    cached = tmp_path / "pulumi-3.272.0-kubernetes-4.34.2-command-1.2.1-tls-5.6.2" / "bin"
     cached.mkdir(parents=True)
     for name in ("pulumi", "pulumi-language-python", *PROVIDERS):
         (cached / name).symlink_to(STUB)
