@@ -24,6 +24,7 @@ import pulumi_kubernetes as k8s
 
 from infra.components import gateway_config
 from infra.components.gateway_tls import GatewayCertificate, GatewayCertificateArgs
+from infra.components.gateway_tls_config import TLS_CERTIFICATE_FILE, TLS_KEY_FILE
 from infra.endpoints import Endpoint
 from infra.settings import GatewaySettings
 from infra.workload import (
@@ -111,17 +112,24 @@ class Gateway(pulumi.ComponentResource):
         ).apply(make_nginx_conf)
         # Derived from secrets, so already secret; said again so no refactor can lose it.
         nginx_conf: pulumi.Output[str] = pulumi.Output.secret(made)
-        config = k8s.core.v1.Secret(
-            "gateway-config",
-            metadata={
-                "name": CONFIG_SECRET,
-                "namespace": ctx.namespace,
-                "labels": component_labels(COMPONENT, APP, ctx),
-            },
-            type="Opaque",
-            string_data={"nginx.conf": nginx_conf},
-            opts=options,
-        )
+
+        def secret(
+            name: str, secret_type: str, data: dict[str, pulumi.Input[str]]
+        ) -> k8s.core.v1.Secret:
+            """A Secret of the gateway's, named ``name`` in Pulumi and in the cluster."""
+            return k8s.core.v1.Secret(
+                name,
+                metadata={
+                    "name": name,
+                    "namespace": ctx.namespace,
+                    "labels": component_labels(COMPONENT, APP, ctx),
+                },
+                type=secret_type,
+                string_data=data,
+                opts=options,
+            )
+
+        config = secret(CONFIG_SECRET, "Opaque", {"nginx.conf": nginx_conf})
         volumes: list[SecretVolume | ScratchVolume] = [
             SecretVolume("config", CONFIG_DIR, config.metadata.name),
             ScratchVolume("tmp", "/tmp", size_limit="256Mi"),  # noqa: S108
@@ -129,19 +137,10 @@ class Gateway(pulumi.ComponentResource):
         tls = self._tls(args)
         rolls_on: list[pulumi.Input[str]] = [nginx_conf]
         if tls is not None:
-            tls_secret = k8s.core.v1.Secret(
-                "gateway-tls",
-                metadata={
-                    "name": TLS_SECRET,
-                    "namespace": ctx.namespace,
-                    "labels": component_labels(COMPONENT, APP, ctx),
-                },
-                type="kubernetes.io/tls",
-                string_data={
-                    gateway_config.TLS_CERTIFICATE_FILE: tls.chain,
-                    gateway_config.TLS_KEY_FILE: tls.key,
-                },
-                opts=options,
+            tls_secret = secret(
+                TLS_SECRET,
+                "kubernetes.io/tls",
+                {TLS_CERTIFICATE_FILE: tls.chain, TLS_KEY_FILE: tls.key},
             )
             volumes.append(SecretVolume("tls", TLS_DIR, tls_secret.metadata.name))
             rolls_on += [tls.chain, tls.key]

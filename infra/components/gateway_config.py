@@ -23,17 +23,9 @@ answers 421 to a Host it does not allow; tests/mcp proves both). Redirects an up
 its own address (FastMCP 2 sends ``/mcp`` to ``/mcp/``) are rewritten to the gateway's path, so
 the client follows them back through the gateway rather than to an in-cluster name.
 
-TLS (``gateway.tls``, on unless ``mode: off``): the one client port speaks HTTPS only, with the
-certificate and key read from files (:attr:`Paths.tls`, the mounted TLS Secret). TLS 1.2 and 1.3
-only; the TLS 1.2 cipher suites are the ECDHE ones of Mozilla's "intermediate" profile (its
-finite-field DHE suites are left out: nginx offers them only with ``ssl_dhparam``, and the IETF
-is deprecating them for TLS 1.2); the client's preference wins, as all suites are strong; no
-session tickets (their key would never rotate), a shared session cache instead. Answers carry
-``Strict-Transport-Security``. Plain HTTP sent to that port is *refused* with JSON 400
-``https_required``, not redirected: by the time a redirect could answer, the request and its
-bearer token have already crossed the network in clear, and a redirect would teach clients that
-``http://`` works. The probes use HTTPS too (the kubelet does not verify the certificate), so
-there is no plain port at all.
+TLS (``gateway.tls``, on unless ``mode: off``): the one client port speaks HTTPS only; the
+server's TLS directives, and why each is chosen, are :mod:`infra.components.gateway_tls_config`.
+Plain HTTP sent to that port is *refused* with JSON 400 ``https_required``, not redirected.
 
 The configuration contains the token and the vector search API key, so it is made inside an
 ``Output.apply`` (it stays a Pulumi secret) and stored in a Kubernetes Secret, never a ConfigMap.
@@ -47,11 +39,11 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from infra.components.gateway_tls_config import HSTS, Header, tls_directives
 from infra.endpoints import Endpoint
 from infra.settings import GatewaySettings, check_token
 
 RETRY_AFTER_SECONDS: Final = 1
-Header = tuple[str, str]
 SECURITY_HEADERS: Final[tuple[Header, ...]] = (
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "DENY"),
@@ -59,25 +51,6 @@ SECURITY_HEADERS: Final[tuple[Header, ...]] = (
     ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
     ("Cache-Control", "no-store"),
 )
-HSTS: Final[Header] = ("Strict-Transport-Security", "max-age=63072000")
-"""Two years, Mozilla's recommendation; no ``includeSubDomains``: the gateway does not speak for
-the other hosts of the user's domain."""
-
-TLS_PROTOCOLS: Final = "TLSv1.2 TLSv1.3"
-TLS_CIPHERS: Final = ":".join(
-    (
-        "ECDHE-ECDSA-AES128-GCM-SHA256",
-        "ECDHE-RSA-AES128-GCM-SHA256",
-        "ECDHE-ECDSA-AES256-GCM-SHA384",
-        "ECDHE-RSA-AES256-GCM-SHA384",
-        "ECDHE-ECDSA-CHACHA20-POLY1305",
-        "ECDHE-RSA-CHACHA20-POLY1305",
-    )
-)
-"""TLS 1.2 suites (TLS 1.3's are OpenSSL's defaults, all AEAD): Mozilla intermediate, ECDHE only."""
-TLS_CURVES: Final = "X25519:prime256v1:secp384r1"
-TLS_CERTIFICATE_FILE: Final = "tls.crt"
-TLS_KEY_FILE: Final = "tls.key"  # the keys of a kubernetes.io/tls Secret
 
 
 HOST_PATTERN: Final = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
@@ -176,24 +149,6 @@ def _protected(
 {extra}        }}"""
 
 
-def _tls(paths: Paths, indent: str) -> str:
-    """The server's TLS directives (see the module docstring for each choice)."""
-    lines = (
-        f"ssl_certificate {paths.tls}/{TLS_CERTIFICATE_FILE};",
-        f"ssl_certificate_key {paths.tls}/{TLS_KEY_FILE};",
-        f"ssl_protocols {TLS_PROTOCOLS};",
-        f"ssl_ciphers {TLS_CIPHERS};",
-        "ssl_prefer_server_ciphers off;",
-        f"ssl_ecdh_curve {TLS_CURVES};",
-        "ssl_session_timeout 1d;",
-        "ssl_session_cache shared:TLS:10m;",
-        "ssl_session_tickets off;",
-        "# Plain HTTP to this port (nginx's 497) is refused, never redirected: see the docstring.",
-        "error_page 497 = @https_required;",
-    )
-    return "".join(f"{indent}{line}\n" for line in lines)
-
-
 def nginx_conf(
     settings: GatewaySettings,
     upstreams: Upstreams,
@@ -290,7 +245,7 @@ http {{
         # IPv4 only: kind's pods have no IPv6 unless the cluster is dual-stack, and nginx
         # refuses to start on an address family the pod lacks.
         listen {f"{listen_host}:" if listen_host else ""}{settings.port}{" ssl" if tls else ""};
-{_tls(paths, "        ") if tls else ""}
+{tls_directives(paths.tls, "        ") if tls else ""}
         error_page 401 = @unauthorized;
         error_page 404 = @not_found;
         error_page 413 = @too_large;

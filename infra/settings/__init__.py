@@ -6,29 +6,29 @@ config. The package is split by concern, and this module re-exports what the res
 uses, so callers import from ``infra.settings`` alone:
 
 - :mod:`~infra.settings.names`, :mod:`~infra.settings.text`, :mod:`~infra.settings.values`,
-  :mod:`~infra.settings.url`: the types and their validators (no pulumi, no side effects);
-- :mod:`~infra.settings.models`: the models of the cluster and of each workload;
+  :mod:`~infra.settings.tls`, :mod:`~infra.settings.url`: the types and their validators (no
+  pulumi, no side effects), with :mod:`~infra.settings.matching` the rule they share;
+- :mod:`~infra.settings.models`: the base model and the workload models;
+  :mod:`~infra.settings.cluster` and :mod:`~infra.settings.gateway`: the cluster's and the
+  gateway's;
 - :mod:`~infra.settings.stack`: the supported stacks, their defaults, the stack model;
-- :mod:`~infra.settings.loading`: reading config and secrets, the only part that touches
-  ``pulumi`` and the log redactor.
+- :mod:`~infra.settings.loading` and :mod:`~infra.settings.stack_secrets`: reading config and
+  secrets, the only part that touches ``pulumi`` and the log redactor.
 """
 
+from infra.settings.cluster import KIND_NODE_IMAGE, ClusterSettings
+from infra.settings.gateway import GatewaySettings, GatewayTls
 from infra.settings.loading import (
     ConfigError,
     StackError,
-    StackSecrets,
     check_stack,
     load,
     read_stack_file,
     settings_from_stack_file,
 )
 from infra.settings.models import (
-    KIND_NODE_IMAGE,
     BudgetSettings,
-    ClusterSettings,
     EmbeddingSettings,
-    GatewaySettings,
-    GatewayTls,
     McpSettings,
     ObservabilitySettings,
     Quantities,
@@ -51,8 +51,10 @@ from infra.settings.stack import (
     StackName,
     StackSettings,
 )
+from infra.settings.stack_secrets import StackSecrets
+from infra.settings.tls import check_tls_key
 from infra.settings.url import HttpUrl
-from infra.settings.values import check_tls_key, check_token
+from infra.settings.values import check_token
 
 __all__ = [
     "CLUSTER_NAME_MAX_LENGTH",

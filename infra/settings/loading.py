@@ -6,7 +6,7 @@ Validation runs before any resource is registered and reports *every* problem at
 its full config key (``agent-platform:gateway.replicas``) and what is expected. Secret values
 (tokens, API keys, kubeconfig) are not part of the pydantic model: they stay ``pulumi.Output``
 secrets in :class:`StackSecrets`; the loader only checks that they are present and were set with
-``--secret``.
+``--secret``; reading and checking them is :mod:`infra.settings.stack_secrets`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -36,20 +35,7 @@ from infra.settings.stack import (
     StackName,
     StackSettings,
 )
-from infra.settings.values import check_tls_key, check_token
-
-
-@dataclass(frozen=True)
-class StackSecrets:
-    """Secret config values as Pulumi secret Outputs; ``None`` where the stack needs none."""
-
-    gateway_token: pulumi.Output[str]
-    vector_search_api_key: pulumi.Output[str]
-    snapshot_access_key_id: pulumi.Output[str] | None = None
-    snapshot_secret_access_key: pulumi.Output[str] | None = None
-    kubeconfig: pulumi.Output[str] | None = None
-    gateway_tls_key: pulumi.Output[str] | None = None
-    """The private key of ``gateway.tls.certificate`` (``gateway.tls.mode: provided``)."""
+from infra.settings.stack_secrets import StackSecrets, load_secrets
 
 
 class StackError(pulumi.RunError):
@@ -260,93 +246,8 @@ def load(stack: str, config: pulumi.Config | None = None) -> tuple[StackSettings
 
     settings = _validate(raw, problems)
 
-    secrets, secret_problems = _load_secrets(config, settings)
+    secrets, secret_problems = load_secrets(config, settings)
     problems += secret_problems
     if problems or settings is None or secrets is None:
         raise ConfigError(stack, problems)
     return settings, secrets
-
-
-def _load_secrets(
-    config: pulumi.Config, settings: StackSettings | None
-) -> tuple[StackSecrets | None, list[str]]:
-    problems: list[str] = []
-
-    def secret(
-        key: str,
-        why: str,
-        required: bool,
-        check: Callable[[str], object] | None = None,
-        value: str = "<value>",
-    ) -> pulumi.Output[str] | None:
-        """``check`` raises ValueError naming what is wrong (never the value); ``value`` is how
-        the README's command passes it (a PEM key from a file, not on the command line)."""
-        full_key = config.full_key(key)
-        plaintext = runtime_config.get_config(full_key)
-        if plaintext is None or plaintext == "":
-            if required:
-                problems.append(
-                    f"{full_key}: required ({why}); set it with "
-                    f"`pulumi config set --secret {key} {value}`"
-                )
-            return None
-        if not runtime_config.is_config_secret(full_key):
-            problems.append(
-                f"{full_key}: is stored in plain text; set it again with "
-                f"`pulumi config set --secret {key} {value}` so it stays encrypted"
-            )
-            return None
-        redact_value(str(plaintext))
-        redact_value(str(plaintext).strip())
-        if check is not None:
-            try:
-                check(str(plaintext))
-            except ValueError as error:
-                problems.append(f"{full_key}: {error}")
-                return None
-        return pulumi.Output.secret(str(plaintext))
-
-    target = settings.cluster.target if settings else "kind"
-    snapshots = settings is not None and settings.vector_search.snapshots.enabled
-    gateway_token = secret(
-        "gatewayToken",
-        "the gateway's bearer token",
-        required=True,
-        check=lambda text: check_token(text, "gatewayToken"),
-    )
-    api_key = secret(
-        "vectorSearchApiKey",
-        "the vector search API key",
-        required=True,
-        check=lambda text: check_token(text, "vectorSearchApiKey"),
-    )
-    access_key = secret(
-        "snapshotAccessKeyId", "vectorSearch.snapshots.enabled is true", required=snapshots
-    )
-    secret_key = secret(
-        "snapshotSecretAccessKey", "vectorSearch.snapshots.enabled is true", required=snapshots
-    )
-    kubeconfig = secret("kubeconfig", "cluster.target is existing", required=target == "existing")
-    tls_key = None
-    if settings is not None and settings.gateway.tls.certificate is not None:  # mode: provided
-        chain: str = settings.gateway.tls.certificate
-        tls_key = secret(
-            "gatewayTlsKey",
-            "gateway.tls.mode is provided",
-            required=True,
-            check=lambda text: check_tls_key(text, chain, "gatewayTlsKey"),
-            value="< key.pem",
-        )
-    if problems or gateway_token is None or api_key is None:
-        return None, problems
-    return (
-        StackSecrets(
-            gateway_token=gateway_token,
-            vector_search_api_key=api_key,
-            snapshot_access_key_id=access_key,
-            snapshot_secret_access_key=secret_key,
-            kubeconfig=kubeconfig,
-            gateway_tls_key=tls_key,
-        ),
-        problems,
-    )

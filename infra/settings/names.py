@@ -10,6 +10,8 @@ from pydantic import (
     AfterValidator,
 )
 
+from infra.settings.matching import fullmatch_or_raise
+
 CLUSTER_NAME_MAX_LENGTH: Final = 40
 """kind names node containers ``<name>-control-plane``, ``<name>-worker<N>`` and, with several
 control planes, ``<name>-external-load-balancer`` (23 characters). Those names become container
@@ -70,9 +72,11 @@ _K8S_NAME_RE: Final = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", re.ASCII
 
 
 def _validate_k8s_name(text: str) -> str:
-    if _K8S_NAME_RE.fullmatch(text) is None:
-        raise ValueError(f"{text!r} is not a Kubernetes name (lowercase DNS-1123 label, ≤ 63)")
-    return text
+    return fullmatch_or_raise(
+        _K8S_NAME_RE,
+        text,
+        f"{text!r} is not a Kubernetes name (lowercase DNS-1123 label, ≤ 63)",
+    )
 
 
 RESERVED_NAMESPACES: Final = frozenset(

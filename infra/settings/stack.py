@@ -11,11 +11,11 @@ from pydantic import (
     model_validator,
 )
 
+from infra.settings.cluster import ClusterSettings
+from infra.settings.gateway import GatewaySettings
 from infra.settings.models import (
     BudgetSettings,
-    ClusterSettings,
     EmbeddingSettings,
-    GatewaySettings,
     McpSettings,
     Model,
     ObservabilitySettings,

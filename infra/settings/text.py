@@ -12,6 +12,8 @@ from pydantic import (
     AfterValidator,
 )
 
+from infra.settings.matching import fullmatch_or_raise
+
 # A branch, tag or commit as the Hugging Face Hub takes it (`--revision` of TEI): git's
 # ref-name rules, narrowed to characters that need no quoting anywhere.
 _GIT_REVISION_RE: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}", re.ASCII)
@@ -38,14 +40,22 @@ _CONTEXT_RE: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._:@/+=-]{0,252}", re.AS
 
 
 def _validate_context(text: str) -> str:
-    if _CONTEXT_RE.fullmatch(text) is None:
-        raise ValueError(
-            f"{text[:60]!r} is not a kubeconfig context name this program takes: 1-253 of "
-            "letters, digits and . _ : @ / + = - (starting with a letter, digit or '_'); list "
-            "them with `kubectl config get-contexts`, rename one with "
-            "`kubectl config rename-context OLD NEW`"
-        )
-    return text
+    return fullmatch_or_raise(
+        _CONTEXT_RE,
+        text,
+        f"{text[:60]!r} is not a kubeconfig context name this program takes: 1-253 of "
+        "letters, digits and . _ : @ / + = - (starting with a letter, digit or '_'); list "
+        "them with `kubectl config get-contexts`, rename one with "
+        "`kubectl config rename-context OLD NEW`",
+    )
+
+
+def _refuse_control_characters(text: str) -> None:
+    for position, character in enumerate(text, start=1):
+        if not character.isprintable():
+            raise ValueError(
+                f"has a control character ({character!r}) at position {position}; remove it"
+            )
 
 
 RENDER_DIRECTORY_MAX_LENGTH: Final = 1024
@@ -55,11 +65,7 @@ def _validate_render_directory(text: str) -> str:
     """A path, relative to the project directory or absolute; written as given."""
     if not text:
         raise ValueError("is empty; write a directory, e.g. rendered or /srv/gitops/platform")
-    for position, character in enumerate(text, start=1):
-        if not character.isprintable():
-            raise ValueError(
-                f"has a control character ({character!r}) at position {position}; remove it"
-            )
+    _refuse_control_characters(text)
     if text != text.strip():
         raise ValueError("starts or ends with a space; remove it")
     if text.startswith("~") or "$" in text:
@@ -92,12 +98,12 @@ _REGION_RE: Final = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", re.ASCII)
 
 
 def _validate_region(text: str) -> str:
-    if _REGION_RE.fullmatch(text) is None:
-        raise ValueError(
-            f"{text[:70]!r} is not a region name: at most 63 of a-z, 0-9 and '-' (not first or "
-            "last), e.g. us-east-1 (MinIO: its configured region, us-east-1 by default)"
-        )
-    return text
+    return fullmatch_or_raise(
+        _REGION_RE,
+        text,
+        f"{text[:70]!r} is not a region name: at most 63 of a-z, 0-9 and '-' (not first or "
+        "last), e.g. us-east-1 (MinIO: its configured region, us-east-1 by default)",
+    )
 
 
 COMMAND_MAX_ENTRIES: Final = 64
@@ -108,11 +114,7 @@ def _validate_command_entry(text: str) -> str:
     """One argument of a container command: passed as is (no shell), so any printable text."""
     if not text:
         raise ValueError("is an empty argument; remove it, or give it a value")
-    for position, character in enumerate(text, start=1):
-        if not character.isprintable():
-            raise ValueError(
-                f"has a control character ({character!r}) at position {position}; remove it"
-            )
+    _refuse_control_characters(text)
     if len(text) > COMMAND_ENTRY_MAX_LENGTH:
         raise ValueError(f"is longer than {COMMAND_ENTRY_MAX_LENGTH} characters")
     return text
@@ -133,12 +135,12 @@ _COLLECTION_RE: Final = re.compile(r"[A-Za-z0-9_-]{1,255}", re.ASCII)
 
 
 def _validate_collection(text: str) -> str:
-    if _COLLECTION_RE.fullmatch(text) is None:
-        raise ValueError(
-            f"{text[:60]!r} is not a collection name this program takes: 1-255 of letters, "
-            "digits, '_' and '-', e.g. agent-memory"
-        )
-    return text
+    return fullmatch_or_raise(
+        _COLLECTION_RE,
+        text,
+        f"{text[:60]!r} is not a collection name this program takes: 1-255 of letters, "
+        "digits, '_' and '-', e.g. agent-memory",
+    )
 
 
 GitRevision = Annotated[str, AfterValidator(_validate_git_revision)]

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from cryptography import x509
 
-from infra.components import gateway_config
+from infra.components import gateway_config, gateway_tls_config
 from infra.components.gateway_config import Upstreams
 from infra.endpoints import Endpoint
 from infra.offline import mock_engine
@@ -148,7 +148,7 @@ def test_tls_1_2_is_served_with_a_forward_secret_aead_suite(
 
     assert version == "TLSv1.2"
     assert cipher is not None
-    assert cipher[0] in gateway_config.TLS_CIPHERS.split(":")
+    assert cipher[0] in gateway_tls_config.TLS_CIPHERS.split(":")
 
 
 @pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning")
@@ -181,9 +181,9 @@ def test_the_legacy_client_does_connect_where_the_server_allows_it(
     port = free_port()
     config = loopback_nginx_conf(tmp_path, tls_settings(port, issued.chain), upstreams)
     weakened = config.replace(
-        f"ssl_protocols {gateway_config.TLS_PROTOCOLS};", "ssl_protocols TLSv1.1 TLSv1.2;"
+        f"ssl_protocols {gateway_tls_config.TLS_PROTOCOLS};", "ssl_protocols TLSv1.1 TLSv1.2;"
     ).replace(
-        f"ssl_ciphers {gateway_config.TLS_CIPHERS};",
+        f"ssl_ciphers {gateway_tls_config.TLS_CIPHERS};",
         "ssl_ciphers ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0;",
     )
     assert weakened.count("TLSv1.1") == 1

@@ -1,0 +1,120 @@
+"""The stack's secrets: which secret config keys the settings need (tokens, the vector search API
+key, snapshot credentials, a kubeconfig, the provided TLS key), each read once, checked to be
+set with ``--secret`` and well-formed (the TLS key against its certificate), handed to the log
+redactor and returned as a ``pulumi.Output`` secret in :class:`StackSecrets`. Apart from
+:mod:`infra.settings.loading` because it is the one place plaintext secrets pass through, so it
+can be read (and reviewed) on its own; its messages name the key, never the value."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+
+from infra.observability import redact_value
+from infra.settings.stack import StackSettings
+from infra.settings.tls import check_tls_key
+from infra.settings.values import check_token
+
+
+@dataclass(frozen=True)
+class StackSecrets:
+    """Secret config values as Pulumi secret Outputs; ``None`` where the stack needs none."""
+
+    gateway_token: pulumi.Output[str]
+    vector_search_api_key: pulumi.Output[str]
+    snapshot_access_key_id: pulumi.Output[str] | None = None
+    snapshot_secret_access_key: pulumi.Output[str] | None = None
+    kubeconfig: pulumi.Output[str] | None = None
+    gateway_tls_key: pulumi.Output[str] | None = None
+    """The private key of ``gateway.tls.certificate`` (``gateway.tls.mode: provided``)."""
+
+
+def load_secrets(
+    config: pulumi.Config, settings: StackSettings | None
+) -> tuple[StackSecrets | None, list[str]]:
+    """The secrets ``settings`` needs, as Pulumi secret Outputs, and the problems found (each
+    with its full config key); ``None`` for the secrets when there is any problem. ``settings``
+    is ``None`` when they did not validate: the secrets every stack needs are still checked."""
+    problems: list[str] = []
+
+    def secret(
+        key: str,
+        why: str,
+        required: bool,
+        check: Callable[[str], object] | None = None,
+        value: str = "<value>",
+    ) -> pulumi.Output[str] | None:
+        """``check`` raises ValueError naming what is wrong (never the value); ``value`` is how
+        the README's command passes it (a PEM key from a file, not on the command line)."""
+        full_key = config.full_key(key)
+        plaintext = runtime_config.get_config(full_key)
+        if plaintext is None or plaintext == "":
+            if required:
+                problems.append(
+                    f"{full_key}: required ({why}); set it with "
+                    f"`pulumi config set --secret {key} {value}`"
+                )
+            return None
+        if not runtime_config.is_config_secret(full_key):
+            problems.append(
+                f"{full_key}: is stored in plain text; set it again with "
+                f"`pulumi config set --secret {key} {value}` so it stays encrypted"
+            )
+            return None
+        redact_value(str(plaintext))
+        redact_value(str(plaintext).strip())
+        if check is not None:
+            try:
+                check(str(plaintext))
+            except ValueError as error:
+                problems.append(f"{full_key}: {error}")
+                return None
+        return pulumi.Output.secret(str(plaintext))
+
+    target = settings.cluster.target if settings else "kind"
+    snapshots = settings is not None and settings.vector_search.snapshots.enabled
+    gateway_token = secret(
+        "gatewayToken",
+        "the gateway's bearer token",
+        required=True,
+        check=lambda text: check_token(text, "gatewayToken"),
+    )
+    api_key = secret(
+        "vectorSearchApiKey",
+        "the vector search API key",
+        required=True,
+        check=lambda text: check_token(text, "vectorSearchApiKey"),
+    )
+    access_key = secret(
+        "snapshotAccessKeyId", "vectorSearch.snapshots.enabled is true", required=snapshots
+    )
+    secret_key = secret(
+        "snapshotSecretAccessKey", "vectorSearch.snapshots.enabled is true", required=snapshots
+    )
+    kubeconfig = secret("kubeconfig", "cluster.target is existing", required=target == "existing")
+    tls_key = None
+    if settings is not None and settings.gateway.tls.certificate is not None:  # mode: provided
+        chain: str = settings.gateway.tls.certificate
+        tls_key = secret(
+            "gatewayTlsKey",
+            "gateway.tls.mode is provided",
+            required=True,
+            check=lambda text: check_tls_key(text, chain, "gatewayTlsKey"),
+            value="< key.pem",
+        )
+    if problems or gateway_token is None or api_key is None:
+        return None, problems
+    return (
+        StackSecrets(
+            gateway_token=gateway_token,
+            vector_search_api_key=api_key,
+            snapshot_access_key_id=access_key,
+            snapshot_secret_access_key=secret_key,
+            kubeconfig=kubeconfig,
+            gateway_tls_key=tls_key,
+        ),
+        problems,
+    )
