@@ -40,6 +40,8 @@ class Result:
 
 class Tools:
     def __init__(self, root: Path) -> None:
+        self.root = root
+        self.scripts = SCRIPTS
         self.state = root / "state"
         self.state.mkdir()
         self.stub_bin = root / "stub-bin"
@@ -58,6 +60,19 @@ class Tools:
     def remove(self, tool: str) -> None:
         (self.stub_bin / tool).unlink()
 
+    def stub_script(self, script: str) -> None:
+        """Run the scripts from a directory of links to them in which ``script`` is the stub:
+        for a test of a script that runs another (``up`` runs ``preflight``) whose subject is
+        not that other. A script finds the scripts it runs beside itself (BASH_SOURCE)."""
+        linked = self.root / "scripts"
+        if not linked.exists():
+            linked.mkdir()
+            for path in SCRIPTS.iterdir():
+                (linked / path.name).symlink_to(path)
+        (linked / script).unlink()
+        (linked / script).symlink_to(STUB)
+        self.scripts = linked
+
     def hang(self, tool: str, subcommand: str) -> None:
         (self.state / f"hang-{tool}-{subcommand}").touch()
 
@@ -71,6 +86,17 @@ class Tools:
     def fail_after(self, tool: str, subcommand: str) -> None:
         """The tool does its work, then fails (a cluster left half-created)."""
         (self.state / f"fail-after-{tool}-{subcommand}").touch()
+
+    def slow(self, tool: str, subcommand: str, seconds: float) -> None:
+        """The tool takes ``seconds`` before it does anything."""
+        (self.state / f"slow-{tool}-{subcommand}").write_text(f"{seconds}\n")
+
+    def wait_for_call(self, *words: str, wait: float = 10) -> None:
+        """Return once a call holding ``words`` has started (waits for it up to ``wait`` s)."""
+        deadline = time.monotonic() + wait
+        while not any(all(word in call for word in words) for call in self.calls()):
+            assert time.monotonic() < deadline, f"no call with {words}"
+            time.sleep(0.02)
 
     def hung_pid(self, tool: str, subcommand: str, wait: float = 10) -> int:
         """The pid of the hanging stub, once it hangs (waits for it up to ``wait`` seconds)."""
@@ -119,7 +145,7 @@ class Tools:
     def start(self, script: str, *args: str, env: dict[str, str] | None = None) -> Running:
         """Start a script in a session of its own (as a terminal would run it) and return."""
         process = subprocess.Popen(
-            [str(SCRIPTS / script), *args],
+            [str(self.scripts / script), *args],
             env=self.environment(env),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -143,7 +169,7 @@ class Tools:
             stdin_fd = None if stdin is not None else subprocess.DEVNULL
         started = time.monotonic()
         completed = subprocess.run(
-            [str(SCRIPTS / script), *args],
+            [str(self.scripts / script), *args],
             env=environment,
             input=stdin,
             stdin=stdin_fd,

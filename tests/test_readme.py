@@ -48,7 +48,7 @@ def test_every_config_key_is_declared_in_pulumi_yaml() -> None:
 
 def test_the_readme_commands_exist() -> None:
     for command in ("scripts/test", "scripts/up", "scripts/preflight", "scripts/bootstrap-bucket",
-                    "scripts/create-kind-cluster.sh", "scripts/delete-kind-cluster.sh",
+                    "scripts/create-kind-cluster", "scripts/delete-kind-cluster",
                     "scripts/local-registry", "scripts/install-pulumi-toolchain",
                     "scripts/benchmark"):  # fmt: skip
         assert command in README

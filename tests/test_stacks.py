@@ -42,7 +42,7 @@ def test_studio_deletes_its_cluster_on_destroy_and_homelab_keeps_it(deploy: Depl
     studio = deploy("studio").one("command:local:Command")
     homelab = deploy("homelab").one("command:local:Command")
 
-    assert "delete-kind-cluster.sh" in studio.inputs["delete"]
+    assert "delete-kind-cluster" in studio.inputs["delete"]
     assert studio.retain_on_delete is False
     assert "delete" not in homelab.inputs
     assert homelab.retain_on_delete is True

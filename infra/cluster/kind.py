@@ -1,4 +1,4 @@
-"""KindCluster: a local kind cluster created by ``scripts/create-kind-cluster.sh``.
+"""KindCluster: a local kind cluster created by ``scripts/create-kind-cluster``.
 
 The cluster is a pulumi-command ``local.Command``. Why a script rather than a provider: kind has
 no Pulumi provider, and the script is also what operators run by hand, so both paths share one
@@ -25,8 +25,8 @@ from infra.cluster.kind_config import config_digest, kind_config_yaml
 from infra.paths import REPO_ROOT
 from infra.settings import ClusterSettings
 
-CREATE_COMMAND: Final = 'exec ./scripts/create-kind-cluster.sh "$KIND_CLUSTER_NAME"'
-DELETE_COMMAND: Final = 'exec ./scripts/delete-kind-cluster.sh "$KIND_CLUSTER_NAME" --yes'
+CREATE_COMMAND: Final = 'exec ./scripts/create-kind-cluster "$KIND_CLUSTER_NAME"'
+DELETE_COMMAND: Final = 'exec ./scripts/delete-kind-cluster "$KIND_CLUSTER_NAME" --yes'
 # Grace beyond the script's own bound, so the script reports the timeout, not the engine.
 ENGINE_TIMEOUT_MARGIN_SECONDS: Final = 60
 

@@ -1,7 +1,7 @@
 """The kind cluster configuration, generated from typed settings.
 
 The generated YAML is the single description of the cluster: the KindCluster component passes
-it to ``scripts/create-kind-cluster.sh`` on stdin and hashes it into the command's triggers, so
+it to ``scripts/create-kind-cluster`` on stdin and hashes it into the command's triggers, so
 any change to nodes, image, port mappings or registry mirror replaces the cluster.
 """
 

@@ -5,6 +5,7 @@
 #
 # Exit codes (the same in every script; the README lists them):
 #   0    success
+#   1    a check found something to fix (scripts/preflight; scripts/up stops there)
 #   2    bad input (arguments, names, environment values)
 #   3    a required tool is missing, or the container engine's daemon is unreachable
 #   4    a time bound was exceeded (what this run created is removed first)
@@ -20,6 +21,7 @@
 # tool output stable for parsing.
 export LC_ALL=C
 
+readonly EXIT_CHECK_FAILED=1
 readonly EXIT_BAD_INPUT=2
 readonly EXIT_MISSING_TOOL=3
 readonly EXIT_TIMEOUT=4
@@ -30,8 +32,12 @@ readonly EXIT_NOT_CONFIRMED=8
 readonly EXIT_SIGHUP=129
 readonly EXIT_SIGINT=130
 readonly EXIT_SIGTERM=143
+# What `timeout` returns when the time ran out (124), and when its --kill-after had to kill the
+# tool (128 + SIGKILL's number): a tool's statuses, not this project's exit codes.
+readonly TIMED_OUT=124
+readonly KILLED=137
 
-# Must agree with infra/settings.py (CLUSTER_NAME_PATTERN, CLUSTER_NAME_MAX_LENGTH);
+# Must agree with infra/settings/names.py (CLUSTER_NAME_PATTERN, CLUSTER_NAME_MAX_LENGTH);
 # tests/scripts/test_name_rule.py checks that both accept exactly the same names.
 readonly CLUSTER_NAME_RE='^[a-z0-9]([a-z0-9-]*[a-z0-9])?$'
 readonly CLUSTER_NAME_MAX=40
@@ -40,6 +46,11 @@ SCRIPT_NAME=$(basename -- "$0")
 readonly SCRIPT_NAME
 # Settings of the functions below, never taken from the environment.
 unset RUN_OUTPUT RUN_STDOUT RUN_STDERR STEP_LIMIT FORWARD_SIGNAL TIMEOUT_SIGNAL KILL_AFTER TOOL_PID
+# The script that runs this one with run_script (it sets PARENT_SCRIPT for this script alone),
+# or empty; see interrupted.
+RUN_BY=${PARENT_SCRIPT:-}
+readonly RUN_BY
+unset PARENT_SCRIPT
 
 log() { printf '%s: %s\n' "$SCRIPT_NAME" "$*" >&2; }
 
@@ -53,7 +64,7 @@ die() {
 }
 
 # cleanup_this_run: a script redefines it to remove what this run created, and only that,
-# judged by evidence (see create-kind-cluster.sh, local-registry). It runs at most once, on a
+# judged by evidence (see create-kind-cluster, local-registry). It runs at most once, on a
 # failure, a timeout or an interrupt; it bounds its own calls with run_for (the overall bound
 # may be spent) and it must not exit. LEFT_BEHIND says what it would remove and how, for when a
 # second interrupt cuts it short.
@@ -135,14 +146,19 @@ interrupted() {
     *) code=$EXIT_SIGTERM ;;
   esac
   if [[ $CLEANING_UP == true ]]; then
+    # Run by another script (run_script), every signal comes through that script's `timeout`,
+    # and every one after the first is the same request to stop: timeout sends a signal twice
+    # (to this process, then to its process group) and passes on the next one the parent gets.
+    # So the cleanup goes on; the parent's --kill-after bounds it.
+    [[ -z $RUN_BY ]] || return 0
     # A second interrupt: stop the cleanup too, and say what it would have removed.
     stop_tool
     log "interrupted again (SIG$signal) while cleaning up; stopped"
     [[ -z $LEFT_BEHIND ]] || log "left behind: $LEFT_BEHIND"
     exit "$code"
   fi
-  log "interrupted (SIG$signal); stopping"
   CLEANING_UP=true
+  log "interrupted (SIG$signal); stopping"
   stop_tool
   run_cleanup
   exit "$code"
@@ -154,8 +170,22 @@ interrupted() {
 stop_tool() {
   [[ -n ${TOOL_PID:-} ]] || return 0
   kill -s "${FORWARD_SIGNAL:-TERM}" "$TOOL_PID" 2>/dev/null || true
-  wait "$TOOL_PID" 2>/dev/null || true
+  wait_for_tool "$TOOL_PID" || true
   TOOL_PID=""
+}
+
+# wait_for_tool PID: wait until the tool PID has ended; returns its status. `wait` also returns
+# (above 128) when a trapped signal arrives whose handler does not exit (see interrupted); the
+# tool still runs then, and is waited for again.
+wait_for_tool() {
+  local pid=$1 status
+  while :; do
+    status=0
+    wait "$pid" 2>/dev/null || status=$?
+    if ((status <= 128)) || ! kill -0 "$pid" 2>/dev/null; then
+      return "$status"
+    fi
+  done
 }
 
 # run_for SECONDS CMD...: run the program CMD under `timeout SECONDS`, in the background, and
@@ -165,7 +195,7 @@ stop_tool() {
 # stdin, which bash would replace with /dev/null for a background command.
 # RUN_STDOUT, RUN_STDERR (files) or RUN_OUTPUT (both) redirect CMD alone: redirecting the call
 # would also catch this script's own messages (a time bound's), and a pipe this shell held open
-# would never reach end-of-file. Returns CMD's status (124 when the time ran out).
+# would never reach end-of-file. Returns CMD's status (TIMED_OUT when the time ran out).
 run_for() {
   local seconds=$1 status=0
   shift
@@ -181,9 +211,21 @@ run_for() {
     exec timeout -s "${TIMEOUT_SIGNAL:-TERM}" --kill-after="${KILL_AFTER:-5}" "$seconds" "$@"
   ) <&0 &
   TOOL_PID=$!
-  wait "$TOOL_PID" || status=$?
+  wait_for_tool "$TOOL_PID" || status=$?
   TOOL_PID=""
   return "$status"
+}
+
+# Once stopped, a script that run_script runs gets this long to remove what it created before
+# its `timeout` kills it: local-registry's cleanup is bounded by 5 + 20 + 30 s (stop its tool,
+# inspect the container, remove it).
+readonly SCRIPT_CLEANUP_SECONDS=60
+
+# run_script SCRIPT ARGS...: bounded, for one of these scripts. The script learns that it runs
+# under this one (PARENT_SCRIPT), so it finishes its cleanup whatever signals follow the first
+# (see interrupted), and this one waits for that cleanup longer than for a plain tool.
+run_script() {
+  PARENT_SCRIPT=$SCRIPT_NAME KILL_AFTER=$SCRIPT_CLEANUP_SECONDS bounded "$@"
 }
 
 # start_deadline SECONDS [NAME]: every later `bounded` call shares this overall budget; NAME is
@@ -215,8 +257,8 @@ bounded() {
     whole=false
   fi
   run_for "$left" "$@" || status=$?
-  if { ((status == 124)) && [[ $whole == true ]]; } ||
-    { ((status == 124 || status == 137)) && (($(remaining) <= 0)); }; then
+  if { ((status == TIMED_OUT)) && [[ $whole == true ]]; } ||
+    { ((status == TIMED_OUT || status == KILLED)) && (($(remaining) <= 0)); }; then
     on_timeout "$*"
   fi
   return "$status"

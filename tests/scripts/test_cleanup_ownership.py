@@ -19,7 +19,7 @@ def test_create_that_kind_finds_already_existing_leaves_that_cluster_alone(tools
     tools.existing_clusters()
     (tools.state / "race-create").touch()  # made by another process after this run listed
 
-    result = tools.run("create-kind-cluster.sh", "studio")
+    result = tools.run("create-kind-cluster", "studio")
 
     assert result.returncode == EXIT_REFUSED, result.stderr
     assert "already exist" in result.stderr
@@ -31,7 +31,8 @@ def test_create_that_kind_finds_already_existing_leaves_that_cluster_alone(tools
 
 def test_timeout_before_kind_started_creating_deletes_nothing(tools: Tools) -> None:
     tools.hang("kind", "create")
-    running = tools.start("create-kind-cluster.sh", "studio", env={"CLUSTER_CREATE_TIMEOUT": "2"})
+    # 2 s: the bound counts whole seconds, and the run must reach `kind create` within it.
+    running = tools.start("create-kind-cluster", "studio", env={"CLUSTER_CREATE_TIMEOUT": "2"})
     tools.hung_pid("kind", "create")
     tools.existing_clusters("studio")  # another process creates it meanwhile
 
@@ -44,7 +45,7 @@ def test_timeout_before_kind_started_creating_deletes_nothing(tools: Tools) -> N
 
 def test_interrupt_before_kind_started_creating_deletes_nothing(tools: Tools) -> None:
     tools.hang("kind", "create")
-    running = tools.start("create-kind-cluster.sh", "studio", env={"CLUSTER_CREATE_TIMEOUT": "60"})
+    running = tools.start("create-kind-cluster", "studio", env={"CLUSTER_CREATE_TIMEOUT": "60"})
     tools.hung_pid("kind", "create")
     tools.existing_clusters("studio")  # another process creates it meanwhile
 
@@ -59,7 +60,7 @@ def test_interrupt_before_kind_started_creating_deletes_nothing(tools: Tools) ->
 def test_create_that_kind_fails_before_creating_deletes_nothing(tools: Tools) -> None:
     tools.fail("kind", "create")  # e.g. an invalid config: kind stops before any container
 
-    result = tools.run("create-kind-cluster.sh", "studio")
+    result = tools.run("create-kind-cluster", "studio")
 
     assert result.returncode == EXIT_FAILED, result.stderr
     assert "kind could not create cluster 'studio'" in result.stderr
@@ -69,7 +70,7 @@ def test_create_that_kind_fails_before_creating_deletes_nothing(tools: Tools) ->
 def test_create_that_kind_started_and_failed_is_deleted(tools: Tools) -> None:
     tools.fail_after("kind", "create")
 
-    result = tools.run("create-kind-cluster.sh", "studio")
+    result = tools.run("create-kind-cluster", "studio")
 
     assert result.returncode == EXIT_FAILED, result.stderr
     assert result.called("kind", "delete", "cluster", "--name", "studio")

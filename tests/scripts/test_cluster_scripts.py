@@ -1,4 +1,4 @@
-"""create-kind-cluster.sh and delete-kind-cluster.sh, run for real against stub tools."""
+"""create-kind-cluster and delete-kind-cluster, run for real against stub tools."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ EXIT_NOT_CONFIRMED = 8
 
 
 def test_create_prints_only_the_kubeconfig_on_stdout(tools: Tools) -> None:
-    result = tools.run("create-kind-cluster.sh", "studio", stdin=KIND_CONFIG)
+    result = tools.run("create-kind-cluster", "studio", stdin=KIND_CONFIG)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout == STUB_KUBECONFIG
@@ -37,7 +37,7 @@ def test_create_prints_only_the_kubeconfig_on_stdout(tools: Tools) -> None:
 
 
 def test_create_passes_the_name_as_one_argument(tools: Tools) -> None:
-    result = tools.run("create-kind-cluster.sh", "lab-2", stdin=KIND_CONFIG)
+    result = tools.run("create-kind-cluster", "lab-2", stdin=KIND_CONFIG)
 
     create = next(call for call in result.calls if call[:3] == ["kind", "create", "cluster"])
     assert create[3:5] == ["--name", "lab-2"]
@@ -46,7 +46,7 @@ def test_create_passes_the_name_as_one_argument(tools: Tools) -> None:
 
 def test_node_image_is_passed_when_no_config_is_given(tools: Tools) -> None:
     image = "kindest/node:v1.34.0@sha256:" + "a" * 64
-    result = tools.run("create-kind-cluster.sh", "studio", env={"KIND_NODE_IMAGE": image})
+    result = tools.run("create-kind-cluster", "studio", env={"KIND_NODE_IMAGE": image})
 
     assert result.returncode == 0, result.stderr
     create = next(call for call in result.calls if call[:3] == ["kind", "create", "cluster"])
@@ -57,7 +57,7 @@ def test_rerun_reuses_a_healthy_cluster(tools: Tools) -> None:
     tools.existing_clusters("studio")
 
     result = tools.run(
-        "create-kind-cluster.sh",
+        "create-kind-cluster",
         "studio",
         stdin=KIND_CONFIG,
         env={"KIND_NODE_IMAGE": "kindest/node:v1.34.0"},
@@ -74,11 +74,11 @@ def test_existing_but_unreachable_cluster_is_refused_and_left_alone(tools: Tools
     tools.existing_clusters("studio")
     (tools.state / "api-down").touch()
 
-    result = tools.run("create-kind-cluster.sh", "studio")
+    result = tools.run("create-kind-cluster", "studio")
 
     assert result.returncode == EXIT_REFUSED
     assert "does not answer" in result.stderr
-    assert "scripts/delete-kind-cluster.sh studio" in result.stderr
+    assert "scripts/delete-kind-cluster studio" in result.stderr
     assert not result.called("kind", "delete")
     assert tools.clusters() == ["studio"]
     assert result.stdout == ""
@@ -89,7 +89,7 @@ def test_existing_cluster_with_another_node_image_is_refused(tools: Tools) -> No
     (tools.state / "node-image").write_text("kindest/node:v1.33.1\n")
 
     result = tools.run(
-        "create-kind-cluster.sh", "homelab", env={"KIND_NODE_IMAGE": "kindest/node:v1.34.0"}
+        "create-kind-cluster", "homelab", env={"KIND_NODE_IMAGE": "kindest/node:v1.34.0"}
     )
 
     assert result.returncode == EXIT_REFUSED
@@ -102,13 +102,14 @@ def test_hung_create_stops_at_the_bound_and_deletes_the_half_created_cluster(
 ) -> None:
     tools.stall("kind", "create")
 
+    # 2 s: the run must reach `kind create` before its whole-second bound runs out.
     result = tools.run(
-        "create-kind-cluster.sh", "studio", env={"CLUSTER_CREATE_TIMEOUT": "3"}, timeout=30
+        "create-kind-cluster", "studio", env={"CLUSTER_CREATE_TIMEOUT": "2"}, timeout=30
     )
 
     assert result.returncode == EXIT_TIMEOUT
-    assert result.seconds < 3 + 10, f"took {result.seconds:.1f}s"
-    assert "gave up after 3s (CLUSTER_CREATE_TIMEOUT)" in result.stderr
+    assert result.seconds < 2 + 10, f"took {result.seconds:.1f}s"
+    assert "gave up after 2s (CLUSTER_CREATE_TIMEOUT)" in result.stderr
     assert result.called("kind", "delete", "cluster", "--name", "studio")
     assert result.stdout == ""
 
@@ -117,11 +118,11 @@ def test_hung_tool_before_create_also_stops_at_the_bound(tools: Tools) -> None:
     tools.hang("kind", "get")
 
     result = tools.run(
-        "create-kind-cluster.sh", "studio", env={"CLUSTER_CREATE_TIMEOUT": "2"}, timeout=30
+        "create-kind-cluster", "studio", env={"CLUSTER_CREATE_TIMEOUT": "1"}, timeout=30
     )
 
     assert result.returncode == EXIT_TIMEOUT
-    assert result.seconds < 2 + 10
+    assert result.seconds < 1 + 10
     assert not result.called("kind", "create")
     assert not result.called("kind", "delete")
 
@@ -129,7 +130,7 @@ def test_hung_tool_before_create_also_stops_at_the_bound(tools: Tools) -> None:
 def test_failed_create_deletes_the_half_created_cluster(tools: Tools) -> None:
     tools.fail_after("kind", "create")
 
-    result = tools.run("create-kind-cluster.sh", "studio")
+    result = tools.run("create-kind-cluster", "studio")
 
     assert result.returncode == EXIT_FAILED
     assert "kind could not create cluster 'studio'" in result.stderr
@@ -140,7 +141,7 @@ def test_failed_create_deletes_the_half_created_cluster(tools: Tools) -> None:
 def test_nodes_that_never_get_ready_fail_the_create_and_are_cleaned_up(tools: Tools) -> None:
     tools.fail("kubectl", "--kubeconfig")
 
-    result = tools.run("create-kind-cluster.sh", "studio")
+    result = tools.run("create-kind-cluster", "studio")
 
     assert result.returncode == EXIT_FAILED
     assert "did not become ready" in result.stderr
@@ -151,7 +152,7 @@ def test_cluster_listing_failure_changes_nothing(tools: Tools) -> None:
     tools.existing_clusters("studio")
     tools.fail("kind", "get")
 
-    result = tools.run("create-kind-cluster.sh", "studio")
+    result = tools.run("create-kind-cluster", "studio")
 
     assert result.returncode == EXIT_FAILED
     assert not result.called("kind", "create")
@@ -177,7 +178,7 @@ def test_cluster_listing_failure_changes_nothing(tools: Tools) -> None:
     ],
 )
 def test_unsafe_names_are_rejected_before_any_tool_is_called(tools: Tools, name: str) -> None:
-    for script in ("create-kind-cluster.sh", "delete-kind-cluster.sh"):
+    for script in ("create-kind-cluster", "delete-kind-cluster"):
         result = tools.run(script, name, "--yes") if "delete" in script else tools.run(script, name)
 
         assert result.returncode == EXIT_BAD_INPUT, (script, result.stderr)
@@ -187,7 +188,7 @@ def test_unsafe_names_are_rejected_before_any_tool_is_called(tools: Tools, name:
 
 
 def test_wrong_number_of_arguments_is_bad_input(tools: Tools) -> None:
-    result = tools.run("create-kind-cluster.sh", "studio", "homelab")
+    result = tools.run("create-kind-cluster", "studio", "homelab")
 
     assert result.returncode == EXIT_BAD_INPUT
     assert "usage:" in result.stderr
@@ -195,7 +196,7 @@ def test_wrong_number_of_arguments_is_bad_input(tools: Tools) -> None:
 
 @pytest.mark.parametrize("value", ["0", "-5", "ten", "99999999"])
 def test_bad_timeout_value_is_bad_input(tools: Tools, value: str) -> None:
-    result = tools.run("create-kind-cluster.sh", "studio", env={"CLUSTER_CREATE_TIMEOUT": value})
+    result = tools.run("create-kind-cluster", "studio", env={"CLUSTER_CREATE_TIMEOUT": value})
 
     assert result.returncode == EXIT_BAD_INPUT
     assert "CLUSTER_CREATE_TIMEOUT must be a whole number of seconds" in result.stderr
@@ -209,7 +210,7 @@ def test_bad_timeout_value_is_bad_input(tools: Tools, value: str) -> None:
 def test_missing_tool_is_named(tools: Tools, missing: str, message: str) -> None:
     tools.remove(missing)
 
-    result = tools.run("create-kind-cluster.sh", "studio")
+    result = tools.run("create-kind-cluster", "studio")
 
     assert result.returncode == EXIT_MISSING_TOOL
     assert message in result.stderr
@@ -219,7 +220,7 @@ def test_missing_container_engine_is_named(tools: Tools) -> None:
     tools.remove("docker")
     tools.remove("podman")
 
-    result = tools.run("create-kind-cluster.sh", "studio")
+    result = tools.run("create-kind-cluster", "studio")
 
     assert result.returncode == EXIT_MISSING_TOOL
     assert "neither docker nor podman" in result.stderr
@@ -228,7 +229,7 @@ def test_missing_container_engine_is_named(tools: Tools) -> None:
 def test_podman_is_used_when_docker_is_absent(tools: Tools) -> None:
     tools.remove("docker")
 
-    result = tools.run("create-kind-cluster.sh", "studio")
+    result = tools.run("create-kind-cluster", "studio")
 
     assert result.returncode == 0, result.stderr
     assert result.called("podman", "info")
@@ -237,7 +238,7 @@ def test_podman_is_used_when_docker_is_absent(tools: Tools) -> None:
 def test_unreachable_daemon_is_a_missing_tool(tools: Tools) -> None:
     tools.fail("docker", "info")
 
-    result = tools.run("create-kind-cluster.sh", "studio")
+    result = tools.run("create-kind-cluster", "studio")
 
     assert result.returncode == EXIT_MISSING_TOOL
     assert "'docker info' did not answer" in result.stderr
@@ -246,7 +247,7 @@ def test_unreachable_daemon_is_a_missing_tool(tools: Tools) -> None:
 
 def test_registry_is_started_and_wired_into_every_node(tools: Tools) -> None:
     result = tools.run(
-        "create-kind-cluster.sh",
+        "create-kind-cluster",
         "studio",
         env={"KIND_REGISTRY_NAME": "kind-registry", "KIND_REGISTRY_PORT": "5001"},
     )
@@ -266,7 +267,7 @@ def test_registry_is_started_and_wired_into_every_node(tools: Tools) -> None:
 
 def test_bad_registry_port_is_bad_input(tools: Tools) -> None:
     result = tools.run(
-        "create-kind-cluster.sh",
+        "create-kind-cluster",
         "studio",
         env={"KIND_REGISTRY_NAME": "kind-registry", "KIND_REGISTRY_PORT": "70000"},
     )
@@ -281,7 +282,7 @@ def test_bad_registry_port_is_bad_input(tools: Tools) -> None:
 def test_delete_refuses_a_cluster_that_is_not_on_this_machine(tools: Tools) -> None:
     tools.existing_clusters("homelab")
 
-    result = tools.run("delete-kind-cluster.sh", "studio", "--yes")
+    result = tools.run("delete-kind-cluster", "studio", "--yes")
 
     assert result.returncode == EXIT_NOT_FOUND
     assert "no kind cluster named 'studio' on this machine" in result.stderr
@@ -292,7 +293,7 @@ def test_delete_refuses_a_cluster_that_is_not_on_this_machine(tools: Tools) -> N
 def test_delete_with_yes_deletes(tools: Tools) -> None:
     tools.existing_clusters("studio", "homelab")
 
-    result = tools.run("delete-kind-cluster.sh", "studio", "--yes")
+    result = tools.run("delete-kind-cluster", "studio", "--yes")
 
     assert result.returncode == 0, result.stderr
     assert result.called("kind", "delete", "cluster", "--name", "studio")
@@ -302,7 +303,7 @@ def test_delete_with_yes_deletes(tools: Tools) -> None:
 def test_delete_without_yes_and_without_a_terminal_refuses(tools: Tools) -> None:
     tools.existing_clusters("studio")
 
-    result = tools.run("delete-kind-cluster.sh", "studio")
+    result = tools.run("delete-kind-cluster", "studio")
 
     assert result.returncode == EXIT_NOT_CONFIRMED
     assert "pass --yes" in result.stderr
@@ -315,7 +316,7 @@ def test_delete_asks_for_the_name_on_a_terminal(tools: Tools, typed: str, delete
     controller, terminal = pty.openpty()
     try:
         os.write(controller, f"{typed}\n".encode())
-        result = tools.run("delete-kind-cluster.sh", "studio", stdin_fd=terminal)
+        result = tools.run("delete-kind-cluster", "studio", stdin_fd=terminal)
     finally:
         os.close(controller)
         os.close(terminal)
@@ -330,8 +331,8 @@ def test_hung_delete_stops_at_its_bound(tools: Tools) -> None:
     tools.hang("kind", "delete")
 
     result = tools.run(
-        "delete-kind-cluster.sh", "studio", "--yes", env={"CLUSTER_DELETE_TIMEOUT": "2"}
+        "delete-kind-cluster", "studio", "--yes", env={"CLUSTER_DELETE_TIMEOUT": "1"}
     )
 
     assert result.returncode == EXIT_TIMEOUT
-    assert result.seconds < 2 + 10
+    assert result.seconds < 1 + 10

@@ -26,7 +26,7 @@ def test_readme_table_lists_exactly_the_codes_of_common_sh() -> None:
 
 
 @pytest.mark.parametrize(
-    "script", ["create-kind-cluster.sh", "delete-kind-cluster.sh", "local-registry", "up"]
+    "script", ["create-kind-cluster", "delete-kind-cluster", "local-registry", "up"]
 )
 def test_scripts_that_handle_interrupts_document_their_codes(script: str) -> None:
     text = (SCRIPTS / script).read_text()

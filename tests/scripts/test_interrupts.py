@@ -51,7 +51,7 @@ def test_interrupted_create_stops_kind_and_deletes_the_half_created_cluster(
     tools: Tools, how: signal.Signals | str
 ) -> None:
     tools.stall("kind", "create")
-    running = tools.start("create-kind-cluster.sh", "studio", env=LONG_BOUNDS)
+    running = tools.start("create-kind-cluster", "studio", env=LONG_BOUNDS)
     stub = tools.hung_pid("kind", "create")
 
     interrupt(running, how)
@@ -72,7 +72,7 @@ def test_interrupted_wait_for_nodes_deletes_the_cluster_this_run_created(
     tools: Tools, how: signal.Signals | str
 ) -> None:
     tools.hang("kubectl", "--kubeconfig")
-    running = tools.start("create-kind-cluster.sh", "studio", env=LONG_BOUNDS)
+    running = tools.start("create-kind-cluster", "studio", env=LONG_BOUNDS)
     stub = tools.hung_pid("kubectl", "--kubeconfig")
 
     interrupt(running, how)
@@ -87,7 +87,7 @@ def test_interrupted_wait_for_nodes_deletes_the_cluster_this_run_created(
 @pytest.mark.parametrize("how", [signal.SIGTERM, "ctrl-c"], ids=name)
 def test_interrupt_before_create_deletes_nothing(tools: Tools, how: signal.Signals | str) -> None:
     tools.hang("kind", "get")
-    running = tools.start("create-kind-cluster.sh", "studio", env=LONG_BOUNDS)
+    running = tools.start("create-kind-cluster", "studio", env=LONG_BOUNDS)
     stub = tools.hung_pid("kind", "get")
 
     interrupt(running, how)
@@ -103,7 +103,7 @@ def test_interrupt_before_create_deletes_nothing(tools: Tools, how: signal.Signa
 def test_interrupting_a_reused_cluster_leaves_it_alone(tools: Tools) -> None:
     tools.existing_clusters("studio")
     tools.hang("kubectl", "--kubeconfig")
-    running = tools.start("create-kind-cluster.sh", "studio", env=LONG_BOUNDS)
+    running = tools.start("create-kind-cluster", "studio", env=LONG_BOUNDS)
     stub = tools.hung_pid("kubectl", "--kubeconfig")
 
     running.signal(signal.SIGTERM)
@@ -119,7 +119,7 @@ def test_interrupting_a_reused_cluster_leaves_it_alone(tools: Tools) -> None:
 def test_interrupt_during_the_cleanup_stops_it_and_says_what_is_left(tools: Tools) -> None:
     tools.stall("kind", "create")
     tools.hang("kind", "delete")
-    running = tools.start("create-kind-cluster.sh", "studio", env=LONG_BOUNDS)
+    running = tools.start("create-kind-cluster", "studio", env=LONG_BOUNDS)
     tools.hung_pid("kind", "create")
     running.signal(signal.SIGTERM)
     cleanup = tools.hung_pid("kind", "delete")
@@ -136,7 +136,7 @@ def test_interrupt_during_the_cleanup_stops_it_and_says_what_is_left(tools: Tool
 def test_interrupted_create_stops_the_registry_script_and_both_clean_up(tools: Tools) -> None:
     tools.stall("docker", "run")
     running = tools.start(
-        "create-kind-cluster.sh",
+        "create-kind-cluster",
         "studio",
         env={**LONG_BOUNDS, "KIND_REGISTRY_NAME": "kind-registry", "KIND_REGISTRY_PORT": "5001"},
     )
@@ -159,7 +159,7 @@ def test_interrupted_create_stops_the_registry_script_and_both_clean_up(tools: T
 def test_interrupted_delete_stops_kind_promptly(tools: Tools, how: signal.Signals | str) -> None:
     tools.existing_clusters("studio")
     tools.hang("kind", "delete")
-    running = tools.start("delete-kind-cluster.sh", "studio", "--yes", env=LONG_BOUNDS)
+    running = tools.start("delete-kind-cluster", "studio", "--yes", env=LONG_BOUNDS)
     stub = tools.hung_pid("kind", "delete")
 
     interrupt(running, how)
@@ -206,6 +206,42 @@ def test_interrupted_registry_up_keeps_a_registry_that_was_there(tools: Tools) -
     assert not alive(stub)
     assert (tools.state / "container-kind-registry").exists()
     assert not result.called("docker", "rm")
+
+
+LABEL_FORMAT = '{{index .Config.Labels "io.agent-platform.local-registry.run"}}'
+
+
+@pytest.mark.parametrize("parent", ["create-kind-cluster", None], ids=["nested", "alone"])
+def test_signals_after_the_first_stop_the_cleanup_only_of_a_script_run_alone(
+    tools: Tools, parent: str | None
+) -> None:
+    # create-kind-cluster runs local-registry under GNU timeout, which passes a signal twice (to
+    # the script, then to its process group) and passes on later ones: all one request to stop,
+    # so a nested script finishes its cleanup (its parent's --kill-after bounds it). Run alone,
+    # a second interrupt is the user's, and stops the cleanup too.
+    tools.stall("docker", "run")
+    env = {**LONG_BOUNDS, **({"PARENT_SCRIPT": parent} if parent else {})}
+    running = tools.start("local-registry", "up", env=env)
+    tools.hung_pid("docker", "run")
+    tools.slow("docker", "inspect", 0.5)  # the cleanup's look at the container's label
+
+    running.signal(signal.SIGTERM)
+    tools.wait_for_call("docker", "inspect", LABEL_FORMAT)
+    running.signal(signal.SIGTERM)
+    running.signal(signal.SIGINT)
+    result, seconds = running.finish()
+
+    assert seconds < PROMPT_SECONDS
+    if parent:
+        assert result.returncode == EXIT_SIGNAL[signal.SIGTERM], result.stderr
+        assert "interrupted again" not in result.stderr
+        assert result.called("docker", "rm", "-f", "kind-registry")
+        assert not (tools.state / "container-kind-registry").exists()
+    else:
+        assert result.returncode in (EXIT_SIGNAL[signal.SIGTERM], EXIT_SIGNAL[signal.SIGINT])
+        assert "interrupted again" in result.stderr
+        assert "left behind: registry container 'kind-registry'" in result.stderr
+        assert not result.called("docker", "rm")
 
 
 @pytest.mark.parametrize("how", [signal.SIGTERM, "ctrl-c"], ids=name)

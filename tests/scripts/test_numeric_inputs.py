@@ -18,9 +18,9 @@ EXIT_BAD_INPUT = 2
 
 # (script, arguments, the variable or option, extra environment): every numeric input.
 NUMERIC_INPUTS = [
-    ("create-kind-cluster.sh", ("studio",), "CLUSTER_CREATE_TIMEOUT", {}),
-    ("create-kind-cluster.sh", ("studio",), "KIND_REGISTRY_PORT", {"KIND_REGISTRY_NAME": "reg"}),
-    ("delete-kind-cluster.sh", ("studio", "--yes"), "CLUSTER_DELETE_TIMEOUT", {}),
+    ("create-kind-cluster", ("studio",), "CLUSTER_CREATE_TIMEOUT", {}),
+    ("create-kind-cluster", ("studio",), "KIND_REGISTRY_PORT", {"KIND_REGISTRY_NAME": "reg"}),
+    ("delete-kind-cluster", ("studio", "--yes"), "CLUSTER_DELETE_TIMEOUT", {}),
     ("local-registry", ("up",), "REGISTRY_TIMEOUT", {}),
     ("local-registry", ("up",), "--port", {}),
     ("up", ("studio",), "UP_TIMEOUT", {}),

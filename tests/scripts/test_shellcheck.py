@@ -29,7 +29,7 @@ def shell_scripts() -> list[Path]:
 
 def test_the_project_has_shell_scripts_to_check() -> None:
     names = {path.name for path in shell_scripts()}
-    expected = {"create-kind-cluster.sh", "delete-kind-cluster.sh", "local-registry", "common.sh"}
+    expected = {"create-kind-cluster", "delete-kind-cluster", "local-registry", "common.sh"}
     assert expected <= names
 
 
