@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from infra.offline import render
-from infra.offline.render import PLACEHOLDERS, SECRET_MARKER
+from infra.offline.output_dir import MARKER
+from infra.offline.rendering import PLACEHOLDERS, SECRET_MARKER
 from tests.conftest import PROJECT_DIR
 
 
@@ -231,7 +232,7 @@ def test_a_marker_that_names_files_outside_out_deletes_nothing(
     victim.write_text("keep me\n")
     out = tmp_path / "out"
     assert render_to(out) == 0
-    marker = out / render.MARKER
+    marker = out / MARKER
     digest = hashlib.sha256(b"keep me\n").hexdigest()
     marker.write_text(marker.read_text() + f"{digest}  ../victim.txt\n")
     capsys.readouterr()

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from infra.offline.render import PLACEHOLDERS
+from infra.offline.rendering import PLACEHOLDERS
 from infra.ops.engine import ToolchainUnavailableError, Workspace, install_toolchain
 from infra.paths import REPO_ROOT
 from infra.settings import SUPPORTED_STACKS

@@ -28,7 +28,7 @@ import yaml
 from google.protobuf import json_format
 
 from infra.offline import mock_engine
-from infra.offline.render import render_stack
+from infra.offline.rendering import render_stack
 from infra.settings import read_stack_file
 from tests.conftest import PROJECT_DIR, merge
 from tests.counterparts.apply import (

@@ -12,14 +12,15 @@ from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
 
 from infra.ops import bootstrap_bucket
-from infra.ops.bootstrap_bucket import (
+from infra.ops.bucket_rules import LIFECYCLE_RULE_ID
+from infra.ops.bucket_tool import (
     EXIT_ACCESS_DENIED,
     EXIT_BAD_INPUT,
     EXIT_NON_COMPLIANT,
     EXIT_OK,
     EXIT_UNREACHABLE,
-    LIFECYCLE_RULE_ID,
 )
+from infra.ops.s3_names import bucket_name
 
 BUCKET = "agent-platform-state"
 
@@ -464,7 +465,7 @@ def test_bucket_names_aws_rejects_are_rejected(
 
 @pytest.mark.parametrize("name", ["abc", "a" * 63, "agent-platform.state", "state-1.example"])
 def test_valid_bucket_names_are_accepted(name: str) -> None:
-    assert bootstrap_bucket.bucket_name(name) == name
+    assert bucket_name(name) == name
 
 
 def test_a_usable_endpoint_and_timeout_reach_the_client(

@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from infra.ops import preflight as preflight_module
-from infra.ops.preflight import MINIMUM_VERSIONS
+from infra.ops import preflight_checks, state_backend
+from infra.ops.preflight_checks import MINIMUM_VERSIONS
 from tests.stub_tools import REPO, Result, Tools, alive
 
 
@@ -175,14 +176,14 @@ def test_readme_states_the_same_minimum_versions() -> None:
 def stub_path(tools: Tools, monkeypatch: pytest.MonkeyPatch) -> Tools:
     for key, value in tools.environment().items():
         monkeypatch.setenv(key, value)
-    monkeypatch.setattr(preflight_module, "TOOL_TIMEOUT_SECONDS", 0.5)
+    monkeypatch.setattr(preflight_checks, "TOOL_TIMEOUT_SECONDS", 0.5)
     return tools
 
 
 def test_preflight_hung_whoami_is_no_answer_not_no_backend(stub_path: Tools) -> None:
     stub_path.hang("pulumi", "whoami")
 
-    check = preflight_module.backend_check(None)
+    check = state_backend.backend_check(None)
 
     assert not check.ok
     assert "did not answer" in check.found
@@ -195,7 +196,7 @@ def test_preflight_hung_cluster_listing_is_reported_not_taken_for_no_cluster(
 ) -> None:
     stub_path.hang("kind", "get")
 
-    clusters = preflight_module.kind_clusters()
+    clusters = preflight_checks.kind_clusters()
 
     assert clusters is None
     assert not alive(stub_path.hung_pid("kind", "get"))
@@ -208,7 +209,7 @@ def test_preflight_stops_every_process_of_a_hung_tool(tmp_path: Path) -> None:
     script.write_text(f"#!/bin/bash\nsleep 30 &\necho $! >{tmp_path}/child\nwait\n")
     script.chmod(0o755)
 
-    assert preflight_module.run_tool([str(script)]).output is None
+    assert preflight_checks.run_tool([str(script)]).output is None
     child = int((tmp_path / "child").read_text())
     assert not alive(child)
 
