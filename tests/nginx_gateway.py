@@ -36,7 +36,7 @@ import pytest
 from infra.components import gateway_config
 from infra.components.gateway_config import Paths, Upstreams
 from infra.endpoints import Endpoint
-from infra.settings import GatewaySettings
+from infra.settings import GatewaySettings, StackSettings
 from tests.conftest import GATEWAY_TOKEN, QDRANT_API_KEY
 
 NGINX_CANDIDATES = ("nginx", "/usr/sbin/nginx")
@@ -182,6 +182,23 @@ class Gateway:
                 assert len(found) == 1, found
                 return found[0]
             time.sleep(0.02)
+
+
+IN_CLUSTER_NAMESPACE = "agent-platform"
+
+
+def service_host(component: str) -> str:
+    """The in-cluster DNS name the program gives a component's Service."""
+    return f"{component}.{IN_CLUSTER_NAMESPACE}.svc.cluster.local"
+
+
+def in_cluster_upstreams(settings: StackSettings) -> Upstreams:
+    """The upstreams the program passes to the gateway in the cluster."""
+    return Upstreams(
+        embedding=Endpoint(service_host("embedding"), settings.embedding.port),
+        vector_search=Endpoint(service_host("vector-search"), settings.vector_search.http_port),
+        mcp=Endpoint(service_host("mcp"), settings.mcp.port),
+    )
 
 
 def loopback_nginx_conf(

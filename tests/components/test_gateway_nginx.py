@@ -24,6 +24,7 @@ from tests.nginx_gateway import (
     check_config,
     echo_upstreams,
     free_port,
+    in_cluster_upstreams,
     loopback_nginx_conf,
     running_nginx,
 )
@@ -226,15 +227,10 @@ def test_program_stores_exactly_the_configuration_this_test_runs(deploy: Deploy)
     stored = run.one("kubernetes:core/v1:Secret", "gateway-config").inputs["stringData"][
         "nginx.conf"
     ]
-    settings = settings_from_stack_file("studio", PROJECT_DIR).gateway
-    host = "{}.agent-platform.svc.cluster.local"
+    settings = settings_from_stack_file("studio", PROJECT_DIR)
     expected = gateway_config.nginx_conf(
-        settings,
-        Upstreams(
-            Endpoint(host.format("embedding"), 8080),
-            Endpoint(host.format("vector-search"), 6333),
-            Endpoint(host.format("mcp"), 8000),
-        ),
+        settings.gateway,
+        in_cluster_upstreams(settings),
         token=GATEWAY_TOKEN,
         vector_search_api_key=QDRANT_API_KEY,
     )

@@ -48,6 +48,7 @@ from tests.nginx_gateway import (
     client_context,
     echo_upstreams,
     free_port,
+    in_cluster_upstreams,
     loopback_nginx_conf,
     running_nginx,
 )
@@ -443,15 +444,10 @@ def test_the_stored_configuration_is_the_tls_one_this_module_runs(
     generated: Generated,
 ) -> None:
     stored = generated.run.one(SECRET, "gateway-config").inputs["stringData"]["nginx.conf"]
-    settings = settings_from_stack_file("homelab", PROJECT_DIR).gateway
-    host = "{}.agent-platform.svc.cluster.local"
+    settings = settings_from_stack_file("homelab", PROJECT_DIR)
     expected = gateway_config.nginx_conf(
-        settings,
-        Upstreams(
-            Endpoint(host.format("embedding"), 8080),
-            Endpoint(host.format("vector-search"), 6333),
-            Endpoint(host.format("mcp"), 8000),
-        ),
+        settings.gateway,
+        in_cluster_upstreams(settings),
         token=GATEWAY_TOKEN,
         vector_search_api_key=QDRANT_API_KEY,
     )

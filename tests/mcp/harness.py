@@ -30,28 +30,12 @@ from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
 from infra.components.gateway_config import Upstreams
-from infra.endpoints import Endpoint
 from infra.settings import GatewaySettings, StackSettings
 from tests.conftest import GATEWAY_TOKEN
-from tests.nginx_gateway import loopback_nginx_conf
+from tests.nginx_gateway import in_cluster_upstreams, loopback_nginx_conf
 
-NAMESPACE = "agent-platform"
 STOP_TIMEOUT_SECONDS = 10
 T = TypeVar("T")
-
-
-def service_host(component: str) -> str:
-    """The in-cluster DNS name the program gives a component's Service."""
-    return f"{component}.{NAMESPACE}.svc.cluster.local"
-
-
-def in_cluster_upstreams(settings: StackSettings) -> Upstreams:
-    """The upstreams the program passes to the gateway in the cluster."""
-    return Upstreams(
-        embedding=Endpoint(service_host("embedding"), settings.embedding.port),
-        vector_search=Endpoint(service_host("vector-search"), settings.vector_search.http_port),
-        mcp=Endpoint(service_host("mcp"), settings.mcp.port),
-    )
 
 
 def nginx_conf_as_deployed(

@@ -33,9 +33,8 @@ from tests.mcp.harness import (
     raw,
     run,
     running_servers,
-    service_host,
 )
-from tests.nginx_gateway import Gateway, free_port, running_nginx
+from tests.nginx_gateway import Gateway, free_port, running_nginx, service_host
 
 pytestmark = pytest.mark.mcp
 
