@@ -8,6 +8,8 @@ adds secret config (known strings, so tests can prove they never leak), runs
 from __future__ import annotations
 
 import copy
+import hashlib
+import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -80,6 +82,31 @@ def _fresh_logging() -> Iterator[None]:
     yield
     structlog.contextvars.clear_contextvars()
     observability.configure_logging()
+
+
+def first_set_up_in_session(request: pytest.FixtureRequest) -> None:
+    """Fails the set-up of a costly module-scoped fixture (a real nginx, a checkov run) that has
+    already run once in this test session, in this process or in another pytest-xdist worker.
+
+    That happens when the run splits one module across workers: each worker then repeats the
+    module's set-up (pytest-xdist 3.8's ``--dist loadgroup`` did exactly that, silently, on
+    pytest 9.2). ``scripts/test`` keeps each module on one worker (``--dist loadfile``); this
+    check turns a change there, or a fixture made function-scoped, into a failure instead of a
+    slower run."""
+    base = request.getfixturevalue("tmp_path_factory").getbasetemp()
+    # Every xdist worker's base is a folder of the controller's (.../popen-gw0).
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    what = f"{request.node.nodeid}::{request.fixturename}"
+    marker = shared / f"set-up-once-{hashlib.sha256(what.encode()).hexdigest()[:16]}"
+    try:
+        marker.open("x").close()
+    except FileExistsError:
+        pytest.fail(
+            f"{what} was set up a second time in this session: its module ran on more than one"
+            " worker, or the fixture lost its module scope (scripts/test runs the everyday tier"
+            " with --dist loadfile)",
+            pytrace=False,
+        )
 
 
 @pytest.fixture

@@ -18,7 +18,13 @@ from infra.components.gateway_config import Upstreams
 from infra.endpoints import Endpoint
 from infra.settings import SUPPORTED_STACKS, GatewaySettings, settings_from_stack_file
 from tests.certificates import authority, issue, write_tls_files
-from tests.conftest import GATEWAY_TOKEN, PROJECT_DIR, QDRANT_API_KEY, Deploy
+from tests.conftest import (
+    GATEWAY_TOKEN,
+    PROJECT_DIR,
+    QDRANT_API_KEY,
+    Deploy,
+    first_set_up_in_session,
+)
 from tests.nginx_gateway import (
     Gateway,
     check_config,
@@ -29,20 +35,22 @@ from tests.nginx_gateway import (
     running_nginx,
 )
 
-# One worker runs this module (scripts/test spreads the everyday tier over the cores), so its
-# nginx and upstreams start once.
-pytestmark = [pytest.mark.nginx, pytest.mark.xdist_group("nginx-gateway")]
+pytestmark = pytest.mark.nginx
 
 
 @pytest.fixture(scope="module")
-def upstreams() -> Iterator[Upstreams]:
+def upstreams(request: pytest.FixtureRequest) -> Iterator[Upstreams]:
+    first_set_up_in_session(request)
     with echo_upstreams() as started:
         yield started
 
 
 @pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory, upstreams: Upstreams) -> Iterator[Gateway]:
+def gateway(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, upstreams: Upstreams
+) -> Iterator[Gateway]:
     """The default configuration with a rate limit no test here reaches."""
+    first_set_up_in_session(request)
     workdir = tmp_path_factory.mktemp("gateway")
     port = free_port()
     settings = GatewaySettings(port=port, rate_limit={"requests_per_second": 50, "burst": 100})

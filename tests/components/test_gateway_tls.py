@@ -41,6 +41,7 @@ from tests.conftest import (
     PROJECT_DIR,
     QDRANT_API_KEY,
     Deploy,
+    first_set_up_in_session,
     merge,
 )
 from tests.nginx_gateway import (
@@ -53,7 +54,7 @@ from tests.nginx_gateway import (
     running_nginx,
 )
 
-pytestmark = [pytest.mark.nginx, pytest.mark.xdist_group("nginx-gateway-tls")]
+pytestmark = pytest.mark.nginx
 
 SECRET = "kubernetes:core/v1:Secret"
 HSTS = "max-age=63072000"
@@ -63,7 +64,8 @@ HSTS = "max-age=63072000"
 
 
 @pytest.fixture(scope="module")
-def upstreams() -> Iterator[Upstreams]:
+def upstreams(request: pytest.FixtureRequest) -> Iterator[Upstreams]:
+    first_set_up_in_session(request)
     with echo_upstreams() as started:
         yield started
 
@@ -89,9 +91,14 @@ def tls_settings(port: int, chain: str, **changes: Any) -> GatewaySettings:
 
 @pytest.fixture(scope="module")
 def gateway(
-    tmp_path_factory: pytest.TempPathFactory, upstreams: Upstreams, ca: Authority, issued: Issued
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    upstreams: Upstreams,
+    ca: Authority,
+    issued: Issued,
 ) -> Iterator[Gateway]:
     """nginx on the program's TLS configuration, serving a certificate from the test CA."""
+    first_set_up_in_session(request)
     workdir = tmp_path_factory.mktemp("gateway-tls")
     write_tls_files(workdir / "tls", issued.chain, issued.key)
     port = free_port()
@@ -359,10 +366,14 @@ def stored_tls(run: ProgramRun) -> tuple[str, str]:
 
 @pytest.fixture(scope="module")
 def program_gateway(
-    tmp_path_factory: pytest.TempPathFactory, upstreams: Upstreams, generated: Generated
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    upstreams: Upstreams,
+    generated: Generated,
 ) -> Iterator[Gateway]:
     """nginx serving the chain and key the program stored in its TLS Secret; the client trusts
     only the CA the program made."""
+    first_set_up_in_session(request)
     chain, key = stored_tls(generated.run)
     workdir = tmp_path_factory.mktemp("gateway-generated")
     write_tls_files(workdir / "tls", chain, key)

@@ -14,6 +14,7 @@ import yaml
 
 from infra.offline import render
 from infra.settings import SUPPORTED_STACKS
+from tests.conftest import first_set_up_in_session
 from tests.policy.checks import (
     checkov_report,
     checkov_skips,
@@ -24,9 +25,6 @@ from tests.policy.checks import (
 )
 
 STACKS = SUPPORTED_STACKS
-# One worker runs this module (scripts/test spreads the everyday tier over the cores), so its
-# checkov runs happen once.
-pytestmark = pytest.mark.xdist_group("policy")
 
 
 @pytest.fixture(scope="module")
@@ -53,11 +51,12 @@ shows the check can fail."""
 
 @pytest.fixture(scope="module")
 def checkov_unskipped(
-    rendered: dict[str, tuple[Path, str]], rendered_root: Path
+    request: pytest.FixtureRequest, rendered: dict[str, tuple[Path, str]], rendered_root: Path
 ) -> dict[str, dict[str, list[str]]]:
     """folder -> failed check id -> resources, from one checkov run (about 7 s of CPU) over
     both stacks and the broken Deployment, nothing skipped: the zero-failures, the
     skips-still-needed and the check-can-fail tests all read it."""
+    first_set_up_in_session(request)
     broken = gateway_deployment(rendered["studio"][0])
     container = broken["spec"]["template"]["spec"]["containers"][0]
     del container["resources"]["limits"]
