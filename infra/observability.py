@@ -81,8 +81,11 @@ def redact_secrets(
     return event_dict
 
 
-def configure_logging(stream: TextIO | None = None, *, json: bool | None = None) -> None:
-    """Configure structlog once for the process (later calls only change the stream)."""
+def configure_logging(
+    stream: TextIO | None = None, *, json: bool | None = None, level: int = logging.INFO
+) -> None:
+    """Configure structlog for the process: where to, in which format, from which level up.
+    Later calls replace the earlier configuration."""
     global _configured  # noqa: PLW0603 (logging is process-wide by nature)
     stream = stream or sys.stderr
     use_json = (not stream.isatty()) if json is None else json
@@ -100,7 +103,7 @@ def configure_logging(stream: TextIO | None = None, *, json: bool | None = None)
             redact_secrets,  # last before rendering, so nothing added later escapes it
             renderer,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(file=stream),
         cache_logger_on_first_use=False,
     )

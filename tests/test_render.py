@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import filecmp
 import hashlib
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -338,3 +339,18 @@ def test_scripts_render_runs_the_tool_from_any_directory(tmp_path: Path) -> None
     assert completed.returncode == 0, completed.stderr
     assert (out / "gateway" / "deployment-gateway.yaml").is_file()
     assert "budget" in completed.stdout
+    assert completed.stderr == ""  # the program's phase log is for pulumi up, not this tool
+
+
+def test_verbose_prints_the_programs_log_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert render.main(["--stack", "studio", "--out", str(tmp_path / "quiet")]) == 0
+    assert capsys.readouterr().err == ""
+
+    assert render.main(["--stack", "studio", "--out", str(tmp_path / "loud"), "--verbose"]) == 0
+    phases = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert any(
+        entry["event"] == "phase finished" and entry.get("resource") == "gateway"
+        for entry in phases
+    )

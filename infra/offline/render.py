@@ -18,6 +18,9 @@ notes, a hand-edited manifest) is a usage error that names what is in the way, a
 touched. The new files are written next to ``DIR`` first and moved in only when all are
 written, so a failed write leaves nothing behind.
 
+The program's own log (a line per phase) is for ``pulumi up``; render prints only its warnings
+and errors on stderr, and all of it with ``--verbose``.
+
 Exit codes: 0 rendered and within budget, 1 over budget, 2 bad input (unknown stack, invalid
 settings, an ``--out`` render may not replace), 3 the files could not be written (the message
 names the path; nothing was left behind).
@@ -29,6 +32,7 @@ This module is the CLI and the glue: the manifests are collected in ``rendering`
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,6 +40,7 @@ from typing import Final
 
 import yaml
 
+from infra import observability
 from infra.cli import bad_stack, stack_parser
 from infra.offline.output_dir import OutputError, replaceable, write_files
 from infra.offline.rendering import Rendering, render_stack
@@ -75,6 +80,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         required=True,
         help="output directory: new, empty, or written by an earlier render (then replaced)",
     )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print the program's whole log on stderr, not only its warnings and errors",
+    )
     try:
         args = parser.parse_args(argv)
         replaceable(args.out)  # before the program runs, so a bad --out fails at once
@@ -82,6 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return stop.code if isinstance(stop.code, int) else EXIT_BAD_INPUT
     except OutputError as error:
         return _usage_error(parser, f"argument --out: {error}")
+    observability.configure_logging(level=logging.INFO if args.verbose else logging.WARNING)
     try:
         rendering = render_stack(args.stack, args.project_dir)
     except (StackError, ConfigError) as error:
