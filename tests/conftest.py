@@ -90,7 +90,7 @@ def first_set_up_in_session(request: pytest.FixtureRequest) -> None:
 
     That happens when the run splits one module across workers: each worker then repeats the
     module's set-up (pytest-xdist 3.8's ``--dist loadgroup`` did exactly that, silently, on
-    pytest 9.2). ``scripts/test`` keeps each module on one worker (``--dist loadfile``); this
+    pytest 9.2). pyproject.toml keeps each module on one worker (``--dist=loadfile``); this
     check turns a change there, or a fixture made function-scoped, into a failure instead of a
     slower run."""
     base = request.getfixturevalue("tmp_path_factory").getbasetemp()
@@ -103,8 +103,8 @@ def first_set_up_in_session(request: pytest.FixtureRequest) -> None:
     except FileExistsError:
         pytest.fail(
             f"{what} was set up a second time in this session: its module ran on more than one"
-            " worker, or the fixture lost its module scope (scripts/test runs the everyday tier"
-            " with --dist loadfile)",
+            " worker, or the fixture lost its module scope (pyproject.toml's addopts keep a module"
+            " on one worker with --dist=loadfile)",
             pytrace=False,
         )
 
