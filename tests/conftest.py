@@ -96,7 +96,8 @@ def first_set_up_in_session(request: pytest.FixtureRequest) -> None:
     base = request.getfixturevalue("tmp_path_factory").getbasetemp()
     # Every xdist worker's base is a folder of the controller's (.../popen-gw0).
     shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    what = f"{request.node.nodeid}::{request.fixturename}"
+    # Keyed by module, not by the requesting node: a function-scoped fixture fails too.
+    what = f"{request.module.__name__}.{request.fixturename}"
     marker = shared / f"set-up-once-{hashlib.sha256(what.encode()).hexdigest()[:16]}"
     try:
         marker.open("x").close()
