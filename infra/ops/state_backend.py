@@ -49,7 +49,8 @@ def backend_check(url: str | None) -> Check:
             wanted,
             "none selected",
             False,
-            "pulumi login file://~/.pulumi-agent-platform (see README), or set PULUMI_BACKEND_URL",
+            "scripts/up selects file://~/.pulumi-agent-platform itself; by hand, set"
+            " PULUMI_BACKEND_URL or run pulumi login (see README)",
         )
     parsed = urlsplit(url)
     if parsed.scheme == "file":

@@ -191,6 +191,18 @@ def test_preflight_hung_whoami_is_no_answer_not_no_backend(stub_path: Tools) -> 
     assert not alive(stub_path.hung_pid("pulumi", "whoami"))
 
 
+def test_no_backend_selected_names_both_ways_to_select_one(stub_path: Tools) -> None:
+    """Tried as a new user would: preflight by hand, never logged in."""
+    stub_path.fail("pulumi", "whoami")
+
+    check = state_backend.backend_check(None)
+
+    assert (check.ok, check.found) == (False, "none selected")
+    assert "scripts/up selects file://~/.pulumi-agent-platform itself" in check.hint
+    assert "PULUMI_BACKEND_URL" in check.hint
+    assert "pulumi login" in check.hint
+
+
 def test_preflight_hung_cluster_listing_is_reported_not_taken_for_no_cluster(
     stub_path: Tools,
 ) -> None:
