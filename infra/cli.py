@@ -1,10 +1,13 @@
-"""What the command-line tools that read a stack share (``scripts/render``,
-``scripts/preflight``): the parser with ``--stack``, and the one way a bad stack is reported."""
+"""What the Python command-line tools share: for those that read a stack (``scripts/render``,
+``scripts/preflight``) the parser with ``--stack`` and the one way a bad stack is reported; for
+all of them (``scripts/bootstrap-bucket``, ``scripts/benchmark``) the one reading of a number."""
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
@@ -13,6 +16,26 @@ from infra.settings import SUPPORTED_STACKS, ConfigError, StackError
 
 EXIT_BAD_INPUT: Final = 2
 """argparse's own code for a usage error; a bad stack or setting is bad input too."""
+
+# ASCII digits only (\d would take other scripts' digits), no sign, space, '_' or leading zero.
+_PLAIN_DECIMAL: Final = re.compile(r"0|[1-9][0-9]{0,17}")
+
+
+def whole_number(low: int, high: int, unit: str) -> Callable[[str], int]:
+    """An argparse ``type``: plain decimal digits without a leading zero, from low to high.
+
+    ``int()`` alone takes '010' (a shell or C reader would see octal 8), ' 7', '+7', '1_0' and
+    Arabic-Indic digits; each of those is a usage error naming the option, never a guess."""
+
+    def parse(value: str) -> int:
+        if not _PLAIN_DECIMAL.fullmatch(value) or not low <= int(value) <= high:
+            raise argparse.ArgumentTypeError(
+                f"{value!r} is not a whole number of {unit} from {low} to {high} "
+                "(plain decimal digits, no leading zero)"
+            )
+        return int(value)
+
+    return parse
 
 
 def stack_parser(prog: str, description: str, example: str) -> argparse.ArgumentParser:

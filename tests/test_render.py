@@ -126,7 +126,37 @@ def test_over_budget_exits_1_and_says_so(
     )
 
     assert code == 1
-    assert "OVER BUDGET" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "OVER BUDGET" in captured.out
+    # stderr says what is over and what to change, in one line (issue: it was empty)
+    [line] = captured.err.splitlines()
+    assert line.startswith("render: over budget: requests at max replicas exceed")
+    assert "CPU 0.50 > 0.25 (budget.cpu)" in line
+    assert "memory" not in line
+    assert "Pulumi.studio.yaml" in line
+    assert "pulumi config set --path budget.cpu 500m --stack studio" in line
+    assert "lower the workloads' resources.requests" in line
+
+
+def test_over_budget_on_both_totals_names_both_keys(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    config = yaml.safe_load((PROJECT_DIR / "Pulumi.homelab.yaml").read_text())
+    config["config"]["agent-platform:budget"] = {"cpu": "1", "memory": "1Gi"}
+    (project / "Pulumi.homelab.yaml").write_text(yaml.safe_dump(config))
+
+    code = render.main(
+        ["--stack", "homelab", "--out", str(tmp_path / "out"), "--project-dir", str(project)]
+    )
+
+    assert code == 1
+    [line] = capsys.readouterr().err.splitlines()
+    assert "CPU 2.85 > 1.00 (budget.cpu)" in line
+    assert "> 1.00Gi (budget.memory)" in line
+    assert "Pulumi.homelab.yaml" in line
+    assert "budget.memory" in line.split("pulumi config set", 1)[1]
 
 
 def test_unknown_stack_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -255,14 +285,181 @@ def test_an_empty_directory_is_written(tmp_path: Path) -> None:
 def test_rerender_replaces_its_own_files_and_drops_objects_that_are_gone(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert render_to(out, "homelab") == 0
-    assert any(path.name == "deployment-metrics-server.yaml" for path in out.rglob("*"))
+    # an object an earlier render wrote that this program no longer makes
+    gone = b"kind: ConfigMap\n"
+    (out / "old").mkdir()
+    (out / "old" / "configmap-gone.yaml").write_bytes(gone)
+    marker = out / MARKER
+    marker.write_text(
+        marker.read_text() + f"{hashlib.sha256(gone).hexdigest()}  old/configmap-gone.yaml\n"
+    )
+
+    assert render_to(out, "homelab") == 0
+
+    assert not (out / "old").exists()
+    fresh = tmp_path / "fresh"
+    assert render_to(fresh, "homelab") == 0
+    assert snapshot(out) == snapshot(fresh)
+
+
+# ------------------------------------------- --out holds one stack's render: never another's
+
+
+def test_the_marker_records_the_stack_and_sha256sum_still_checks_it(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert render_to(out, "homelab") == 0
+
+    assert "# stack: homelab\n" in (out / MARKER).read_text()
+    checked = subprocess.run(
+        ["sha256sum", "--check", "--strict", "--quiet", MARKER],
+        cwd=out,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stderr == ""
+
+
+def test_another_stacks_render_is_refused_and_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert render_to(out, "studio") == 0
+    before = snapshot(out)
+    capsys.readouterr()
+
+    assert render_to(out, "homelab") == 2
+
+    err = capsys.readouterr().err
+    assert "argument --out:" in err
+    assert "holds a render of stack 'studio', not 'homelab'" in err
+    assert "pass another --out" in err
+    assert "delete the directory" in err
+    assert snapshot(out) == before
+
+
+def test_an_unknown_stack_is_reported_as_such_whatever_out_holds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert render_to(out, "studio") == 0
+    capsys.readouterr()
+
+    assert render_to(out, "prod") == 2
+    assert "stack 'prod' is not supported" in capsys.readouterr().err
+
+
+def drop_stack_line(out: Path) -> None:
+    """Make the marker one an older render wrote: the same, without the stack line."""
+    marker = out / MARKER
+    lines = marker.read_text().splitlines(keepends=True)
+    marker.write_text("".join(line for line in lines if not line.startswith("# stack:")))
+
+
+def test_an_older_render_without_the_stack_is_known_by_its_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """summary.txt names the stack, and the marker vouches for it: no need to refuse."""
+    out = tmp_path / "out"
+    assert render_to(out, "studio") == 0
+    drop_stack_line(out)
+    before = snapshot(out)
+    capsys.readouterr()
+
+    assert render_to(out, "homelab") == 2
+    assert "holds a render of stack 'studio', not 'homelab'" in capsys.readouterr().err
+    assert snapshot(out) == before
 
     assert render_to(out, "studio") == 0
+    assert "# stack: studio\n" in (out / MARKER).read_text()
 
-    assert not any(path.name == "deployment-metrics-server.yaml" for path in out.rglob("*"))
-    fresh = tmp_path / "fresh"
-    assert render_to(fresh, "studio") == 0
-    assert snapshot(out) == snapshot(fresh)
+
+def test_an_older_render_whose_stack_cannot_be_told_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert render_to(out, "studio") == 0
+    drop_stack_line(out)
+    marker = out / MARKER
+    lines = marker.read_text().splitlines(keepends=True)
+    marker.write_text("".join(line for line in lines if not line.endswith("  summary.txt\n")))
+    (out / "summary.txt").unlink()
+    before = snapshot(out)
+    capsys.readouterr()
+
+    assert render_to(out, "studio") == 2
+
+    err = capsys.readouterr().err
+    assert "does not say which stack" in err
+    assert "delete the directory" in err
+    assert snapshot(out) == before
+
+
+# ------------------------------------------- --out is a path as the shell would have given it
+
+
+@pytest.mark.parametrize(
+    ("out", "said"),
+    [
+        ("", "is empty"),
+        ("~", "'~' is not expanded"),
+        ("~/rendered", "'~' is not expanded"),
+        ("~bob/rendered", "'~bob' is not expanded"),
+    ],
+)
+def test_an_empty_or_unexpanded_out_is_a_usage_error_and_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    out: str, said: str,
+) -> None:  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.md").write_text("mine\n")
+
+    assert render.main(["--stack", "studio", "--out", out]) == 2
+
+    err = capsys.readouterr().err
+    assert f"argument --out: {said}" in err
+    if out:
+        assert "$HOME/" in err
+    assert "Traceback" not in err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["notes.md"]
+
+
+def test_a_tilde_later_in_the_path_is_an_ordinary_name(tmp_path: Path) -> None:
+    assert render_to(tmp_path / "backup~" / "~out") == 0
+    assert (tmp_path / "backup~" / "~out" / "summary.txt").is_file()
+
+
+# ------------------------------------------- modes: what a plain mkdir and write would give
+
+
+@pytest.mark.parametrize(
+    ("umask", "directory", "file"), [(0o022, 0o755, 0o644), (0o027, 0o750, 0o640)]
+)
+@pytest.mark.parametrize("existing", [False, True], ids=["new-out", "empty-out"])
+def test_directories_and_files_get_the_modes_the_umask_gives(
+    tmp_path: Path, umask: int, directory: int, file: int, existing: bool
+) -> None:
+    out = tmp_path / "parent" / "out"
+    kept = {}
+    if existing:  # a directory the user made keeps the mode they gave it
+        out.mkdir(parents=True)
+        out.chmod(0o700)
+        kept = {"parent": (tmp_path / "parent").stat().st_mode & 0o7777, "parent/out": 0o700}
+    previous = os.umask(umask)
+    try:
+        assert render_to(out) == 0
+        assert render_to(out) == 0  # and again, replacing its own render
+    finally:
+        os.umask(previous)
+
+    modes = {
+        path.relative_to(tmp_path).as_posix(): path.stat().st_mode & 0o7777
+        for path in [tmp_path / "parent", out, *out.rglob("*")]
+    }
+    expected = {name: directory if (tmp_path / name).is_dir() else file for name in modes}
+    assert modes == expected | kept
 
 
 def test_bad_stack_creates_nothing_not_even_the_parents(tmp_path: Path) -> None:

@@ -12,16 +12,20 @@ marker, whatever it held.
 
 ``--out`` is never emptied blindly. Render writes a list of its files with their SHA-256
 (``DIR/.rendered-by-infra-render.sha256``, the format of ``sha256sum``) and replaces a
-directory only when it is new, empty, or exactly what an earlier render wrote (the list, and
-nothing else, unchanged): an existing file, a directory with anything else in it (a ``.git``,
-notes, a hand-edited manifest) is a usage error that names what is in the way, and nothing is
-touched. The new files are written next to ``DIR`` first and moved in only when all are
-written, so a failed write leaves nothing behind.
+directory only when it is new, empty, or exactly what an earlier render of the same stack
+wrote (the list, and nothing else, unchanged; the marker's ``# stack:`` line, or for a marker
+from before that line the summary it lists, names the stack): an existing file, a directory
+with anything else in it (a ``.git``, notes, a hand-edited manifest), another stack's render is
+a usage error that names what is in the way, and nothing is touched. So is an empty ``--out``
+(which would mean the current directory) or one starting with an unexpanded ``~`` or ``~user``
+(quoted, the shell leaves it as a name). The new files are written next to ``DIR`` first and
+moved in only when all are written, so a failed write leaves nothing behind.
 
 The program's own log (a line per phase) is for ``pulumi up``; render prints only its warnings
 and errors on stderr, and all of it with ``--verbose``.
 
-Exit codes: 0 rendered and within budget, 1 over budget, 2 bad input (unknown stack, invalid
+Exit codes: 0 rendered and within budget, 1 over budget (written all the same; stderr says which
+totals exceed which ``budget`` key and what to change), 2 bad input (unknown stack, invalid
 settings, an ``--out`` render may not replace), 3 the files could not be written (the message
 names the path; nothing was left behind).
 
@@ -44,8 +48,8 @@ from infra import observability
 from infra.cli import bad_stack, stack_parser
 from infra.offline.output_dir import OutputError, replaceable, write_files
 from infra.offline.rendering import Rendering, render_stack
-from infra.offline.summary import summary
-from infra.settings import ConfigError, StackError
+from infra.offline.summary import over_budget, summary
+from infra.settings import SUPPORTED_STACKS, ConfigError, StackError
 
 EXIT_OK: Final = 0
 EXIT_OVER_BUDGET: Final = 1
@@ -65,7 +69,24 @@ def write(rendering: Rendering, out: Path) -> None:
         for manifest in rendering.manifests
     }
     files["summary.txt"] = summary(rendering)
-    write_files(files, out)
+    write_files(files, out, rendering.stack)
+
+
+def out_directory(value: str) -> Path:
+    """``--out`` as given, refusing what the shell would have changed had it been unquoted:
+    '' (Path reads it as '.', the current directory) and a leading '~' or '~user' (a tilde
+    expands only unquoted and first: quoted, it would make a directory named '~' here)."""
+    if not value:
+        raise argparse.ArgumentTypeError(
+            "is empty; pass the directory to write, such as rendered/studio"
+        )
+    first, _, rest = value.partition("/")
+    if first.startswith("~"):
+        raise argparse.ArgumentTypeError(
+            f"'{first}' is not expanded (the shell expands it only unquoted, at the start of a "
+            f"word); write the home directory out, such as $HOME/{rest or '...'}"
+        )
+    return Path(value)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -76,9 +97,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--out",
-        type=Path,
+        type=out_directory,
         required=True,
-        help="output directory: new, empty, or written by an earlier render (then replaced)",
+        help="output directory: new, empty, or written by an earlier render of the same stack "
+        "(then replaced)",
     )
     parser.add_argument(
         "--verbose",
@@ -87,7 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         args = parser.parse_args(argv)
-        replaceable(args.out)  # before the program runs, so a bad --out fails at once
+        if args.stack in SUPPORTED_STACKS:  # an unknown one is reported as such, below
+            replaceable(args.out, args.stack)  # before the program runs: fail at once
     except SystemExit as stop:  # a usage error (2), or --help (0)
         return stop.code if isinstance(stop.code, int) else EXIT_BAD_INPUT
     except OutputError as error:
@@ -104,8 +127,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         print(f"render: error: could not write {args.out}: {error}", file=sys.stderr)
         return EXIT_WRITE_FAILED
+    return _report(rendering)
+
+
+def _report(rendering: Rendering) -> int:
+    """The summary on stdout; over budget, one line on stderr saying what to change."""
     print(summary(rendering), end="")
-    return EXIT_OK if rendering.within_budget else EXIT_OVER_BUDGET
+    if (over := over_budget(rendering)) is None:
+        return EXIT_OK
+    print(f"render: {over}", file=sys.stderr)
+    return EXIT_OVER_BUDGET
 
 
 def _usage_error(parser: argparse.ArgumentParser, message: str) -> int:

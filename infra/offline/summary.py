@@ -6,6 +6,7 @@ its layout (fixed-width columns, CPU in cores, memory in Gi) is in one place.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from decimal import Decimal
 
@@ -63,3 +64,33 @@ def summary(rendering: Rendering) -> str:
         ),
     ]
     return "\n".join(lines) + "\n"
+
+
+def over_budget(rendering: Rendering) -> str | None:
+    """One line saying which request totals exceed the budget and what to change, or None.
+
+    The budget holds at maximum replicas (autoscalers at their bound), so the fix is a larger
+    ``budget`` in the stack's file, or smaller requests or maxReplicas."""
+    cpu = rendering.total("requests_millicores", "max_replicas")
+    memory = rendering.total("requests_mebibytes", "max_replicas")
+    over: list[str] = []
+    commands: list[str] = []
+    if cpu > rendering.budget_millicores:
+        over.append(f"CPU {_cpu(cpu)} > {_cpu(rendering.budget_millicores)} (budget.cpu)")
+        commands.append(f"budget.cpu {math.ceil(cpu)}m")
+    if memory > rendering.budget_mebibytes:
+        over.append(
+            f"memory {_memory(memory)} > {_memory(rendering.budget_mebibytes)} (budget.memory)"
+        )
+        commands.append(f"budget.memory {math.ceil(memory)}Mi")
+    if not over:
+        return None
+    stack = rendering.stack
+    settings = "; ".join(
+        f"pulumi config set --path {command} --stack {stack}" for command in commands
+    )
+    return (
+        f"over budget: requests at max replicas exceed {', '.join(over)}; raise "
+        f"{'it' if len(over) == 1 else 'them'} in Pulumi.{stack}.yaml ({settings}), or lower "
+        "the workloads' resources.requests or autoscaling.maxReplicas"
+    )

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from infra.cli import EXIT_BAD_INPUT, whole_number
 from infra.offline.rendering import PLACEHOLDERS
 from infra.ops.engine import ToolchainUnavailableError, Workspace, install_toolchain
 from infra.paths import REPO_ROOT
@@ -153,12 +154,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="benchmark", description=__doc__.split("\n\n")[0] if __doc__ else None
     )
-    parser.add_argument("--runs", type=int, default=5, help="runs per measure (5)")
+    parser.add_argument(
+        "--runs",
+        type=whole_number(1, MAX_RUNS, "runs"),
+        default=5,
+        help=f"runs per measure, 1-{MAX_RUNS} (5)",
+    )
     parser.add_argument("--skip-engine", action="store_true", help="only the mock measures")
-    args = parser.parse_args(argv)
-    if not 1 <= args.runs <= MAX_RUNS:
-        print(f"benchmark: error: --runs must be from 1 to {MAX_RUNS}", file=sys.stderr)
-        return 2
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # a usage error (2), or --help (0)
+        return stop.code if isinstance(stop.code, int) else EXIT_BAD_INPUT
     rows = mock_rows(args.runs)
     if not args.skip_engine:
         rows += engine_rows(args.runs)

@@ -21,7 +21,8 @@ endpoint does not implement (MinIO has no public access block API) are reported 
 Bad options are usage errors (exit 2, the option named): a bucket name AWS would refuse (its
 rules: 3-63 of a-z, 0-9, '.', '-', a letter or digit at each end, no '..', not shaped like an
 IP address, none of the reserved prefixes and suffixes), an ``--endpoint-url`` that is not an
-http(s) URL with a host (or that carries credentials), a ``--timeout`` outside 1-300 seconds.
+http(s) URL with a host (or that carries credentials), a ``--timeout`` outside 1-300 seconds or
+a ``--noncurrent-days`` outside 1-3650 (plain decimal, no leading zero: ``010`` is refused).
 
 Exit codes: 0 compliant (or created/fixed), 1 non-compliant and not fixed, 2 bad input
 (including a bucket in another region), 3 access denied, 4 endpoint unreachable, 5 other
@@ -36,9 +37,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Final, Literal
 
@@ -51,6 +51,7 @@ from botocore.exceptions import (
     NoCredentialsError,
 )
 
+from infra.cli import whole_number
 from infra.ops.bucket_tool import (
     EXIT_ACCESS_DENIED,
     EXIT_BAD_INPUT,
@@ -143,17 +144,6 @@ def format_table(report: Report) -> str:
     return "\n".join(lines)
 
 
-def _whole_number(low: int, high: int, unit: str) -> Callable[[str], int]:
-    def parse(value: str) -> int:
-        if not re.fullmatch(r"[0-9]{1,6}", value) or not low <= int(value) <= high:
-            raise argparse.ArgumentTypeError(
-                f"{value!r} is not a whole number of {unit} from {low} to {high}"
-            )
-        return int(value)
-
-    return parse
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="bootstrap-bucket",
@@ -176,7 +166,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--noncurrent-days",
-        type=_whole_number(1, MAX_NONCURRENT_DAYS, "days"),
+        type=whole_number(1, MAX_NONCURRENT_DAYS, "days"),
         default=30,
         help="expire non-current object versions after this many days (30)",
     )
@@ -187,7 +177,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument(
         "--timeout",
-        type=_whole_number(1, MAX_TIMEOUT_SECONDS, "seconds"),
+        type=whole_number(1, MAX_TIMEOUT_SECONDS, "seconds"),
         default=10,
         help=f"seconds to connect or read per request, 1-{MAX_TIMEOUT_SECONDS} (10)",
     )
