@@ -21,6 +21,7 @@
 # tool output stable for parsing.
 export LC_ALL=C
 
+readonly EXIT_OK=0
 readonly EXIT_CHECK_FAILED=1
 readonly EXIT_BAD_INPUT=2
 readonly EXIT_MISSING_TOOL=3
@@ -51,6 +52,33 @@ unset RUN_OUTPUT RUN_STDOUT RUN_STDERR STEP_LIMIT FORWARD_SIGNAL TIMEOUT_SIGNAL 
 RUN_BY=${PARENT_SCRIPT:-}
 readonly RUN_BY
 unset PARENT_SCRIPT
+
+# usage_if_asked ARGS...: when the first argument is -h or --help, print the script's usage on
+# stdout and exit 0, before anything runs. Each script calls it first thing in main.
+usage_if_asked() {
+  case ${1:-} in
+    -h | --help) ;;
+    *) return 0 ;;
+  esac
+  print_usage
+  exit "$EXIT_OK"
+}
+
+# print_usage: the comment at the top of the script, its one description (what it does, its
+# arguments, environment and exit codes), with "usage: " before its first line.
+print_usage() {
+  local line prefix="usage: "
+  while IFS= read -r line; do
+    case $line in
+      '#!'*) continue ;;
+      '#'*) ;;
+      *) break ;;
+    esac
+    line=${line#\#}
+    printf '%s%s\n' "$prefix" "${line# }"
+    prefix=""
+  done <"$0"
+}
 
 log() { printf '%s: %s\n' "$SCRIPT_NAME" "$*" >&2; }
 

@@ -104,19 +104,24 @@ ensure_python_environment() {
     die "$EXIT_MISSING_TOOL" "could not install $requirements into $venv"
 }
 
-# ensure_checkov UV TOOLS_DIR: checkov in an environment of its own (its pins conflict with
-# pulumi's).
+# ensure_checkov UV TOOLS_DIR REQUIREMENTS: checkov $CHECKOV_VERSION in an environment of its own
+# (its pins conflict with pulumi's), exactly as pinned with hashes in REQUIREMENTS
+# (tools/checkov/requirements.txt, written by scripts/lock). Reinstalled when that file changes;
+# the environment is made anew each time (--clear), so an interrupted install is redone.
 ensure_checkov() {
-  local uv=$1 venv=$2/checkov
+  local uv=$1 venv=$2/checkov requirements=$3
   if [[ -x $venv/bin/checkov ]] &&
-    [[ $("$venv/bin/checkov" --version 2>/dev/null) == "$CHECKOV_VERSION" ]]; then
+    timeout 10 cmp -s -- "$requirements" "$venv/installed-requirements.txt"; then
     return 0
   fi
-  log "installing checkov $CHECKOV_VERSION into $venv"
-  timeout 300 "$uv" venv --quiet --python "$SUPPORTED_PYTHON" "$venv" >&2 ||
+  log "installing checkov $CHECKOV_VERSION (tools/checkov/requirements.txt) into $venv"
+  timeout 300 "$uv" venv --quiet --clear --python "$SUPPORTED_PYTHON" "$venv" >&2 ||
     die "$EXIT_MISSING_TOOL" "could not create $venv"
-  timeout 900 "$uv" pip install --quiet --python "$venv/bin/python" \
-    "checkov==$CHECKOV_VERSION" >&2 || die "$EXIT_MISSING_TOOL" "could not install checkov $CHECKOV_VERSION"
+  timeout 900 "$uv" pip sync --quiet --python "$venv/bin/python" --require-hashes \
+    --compile-bytecode "$requirements" >&2 ||
+    die "$EXIT_MISSING_TOOL" "could not install $requirements into $venv"
+  timeout 10 cp -- "$requirements" "$venv/installed-requirements.txt" ||
+    die "$EXIT_MISSING_TOOL" "could not write $venv/installed-requirements.txt"
 }
 
 # ensure_mcp_server_qdrant UV TOOLS_DIR REQUIREMENTS: mcp-server-qdrant 0.8.0 (the default MCP

@@ -163,7 +163,7 @@ def test_cluster_listing_failure_changes_nothing(tools: Tools) -> None:
     "name",
     [
         "-rf",
-        "--help",
+        "--force",  # (-h and --help print the usage: tests/scripts/test_help.py)
         "a;touch pwned",
         "$(touch pwned)",
         "`touch pwned`",

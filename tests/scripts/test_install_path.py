@@ -19,7 +19,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 LIBRARY = REPO / "scripts" / "lib"
-SYSTEM_TOOLS = ("bash", "timeout", "env", "dirname", "basename", "cat", "mkdir", "cp", "rm", "true")
+SYSTEM_TOOLS = ("bash", "timeout", "env", "dirname", "basename", "cat", "mkdir", "cp", "rm", "true",
+                "cmp", "chmod")  # fmt: skip
 NGINX_BY_HAND = (
     "run as root: apt-get update && apt-get install -y --no-install-recommends nginx-light"
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.scripts.fake_repo import fake_repo
 from tests.stub_tools import Tools
 
 
@@ -48,3 +49,46 @@ def test_up_stops_when_preflight_fails(tools: Tools) -> None:
     assert result.returncode == 1
     assert "preflight failed" in result.stderr
     assert not result.called("pulumi", "up")
+
+
+def test_up_without_the_project_environment_exits_3_and_creates_nothing(tools: Tools) -> None:
+    """A fresh clone before scripts/test: preflight's "no .venv" (a missing tool) is up's exit
+    3, and the state backend directory is not made before preflight passes."""
+    fake_repo(tools)
+
+    result = tools.run("up", "studio")
+
+    assert result.returncode == 3, result.stderr
+    assert "no project environment (.venv); run scripts/test first" in result.stderr
+    assert not (tools.state / ".pulumi-agent-platform").exists()
+    assert not result.called("pulumi", "stack")
+    assert not result.called("pulumi", "up")
+
+
+def test_up_makes_the_file_backend_only_after_preflight_passes(tools: Tools) -> None:
+    tools.version("kind", "0.19.0")  # preflight fails
+
+    result = tools.run("up", "studio")
+
+    assert result.returncode == 1, result.stderr
+    assert not (tools.state / ".pulumi-agent-platform").exists()
+    assert f"file://{tools.state}/.pulumi-agent-platform" in result.stderr
+
+
+def test_up_preflight_passes_for_a_file_backend_that_does_not_exist_yet(tools: Tools) -> None:
+    result = tools.run("up", "studio", "--yes")
+
+    assert result.returncode == 0, result.stderr
+    assert (tools.state / ".pulumi-agent-platform").is_dir()
+
+
+def test_up_stops_when_its_file_backend_cannot_be_made(tools: Tools) -> None:
+    """Preflight judges a file backend that does not exist yet by its parent directory: here
+    a HOME that does not exist (as root, permissions would not stop the write)."""
+    home = tools.root / "no-such-home"
+
+    result = tools.run("up", "studio", env={"HOME": str(home)})
+
+    assert result.returncode == 1, result.stderr
+    assert f"{home} is not writable" in result.stderr
+    assert not home.exists()
