@@ -1000,6 +1000,7 @@ def _raw_with(key: str, value: str) -> dict[str, Any]:
     raw = StackSettings.model_validate({"stack": "studio", **VALID_WITH.get(key, {})}).model_dump(
         by_alias=True
     )
+    value_any: str | list[str]
     if key.endswith("[0]"):
         key, value_any = key.removesuffix("[0]"), [value]
     else:

@@ -15,7 +15,7 @@ import yaml
 
 from infra.offline import render
 from infra.offline.output_dir import MARKER
-from infra.offline.rendering import PLACEHOLDERS, SECRET_MARKER
+from infra.offline.rendering import PLACEHOLDERS, SECRET_MARKER, render_stack
 from tests.conftest import PROJECT_DIR
 
 
@@ -99,8 +99,8 @@ def test_summary_counts_objects_and_totals_requests_against_the_budget(
 
 
 def test_studio_requests_fit_its_budget_and_homelab_counts_autoscaling_at_max() -> None:
-    studio = render.render_stack("studio")
-    homelab = render.render_stack("homelab")
+    studio = render_stack("studio")
+    homelab = render_stack("homelab")
 
     assert studio.within_budget
     assert studio.total("requests_millicores", "max_replicas") <= studio.budget_millicores

@@ -19,6 +19,7 @@ import pytest
 from infra.observability import configure_logging
 from infra.offline import render
 from infra.offline.mock_engine import SECRET_SIG, ProgramRun
+from infra.offline.rendering import render_stack
 from infra.settings import SUPPORTED_STACKS
 from tests.certificates import authority, issue
 from tests.conftest import KNOWN_SECRETS, Deploy
@@ -229,7 +230,7 @@ def test_the_provided_key_reaches_no_log_line(deploy: Deploy) -> None:
 
 
 def test_rendered_manifests_hold_no_tls_private_key(tmp_path: Path) -> None:
-    rendering = render.render_stack("homelab")
+    rendering = render_stack("homelab")
     render.write(rendering, tmp_path)
 
     written = "".join(path.read_text() for path in tmp_path.rglob("*") if path.is_file())

@@ -30,6 +30,7 @@ from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
 from infra.components.gateway_config import Upstreams
+from infra.endpoints import Endpoint
 from infra.settings import GatewaySettings, StackSettings
 from tests.conftest import GATEWAY_TOKEN
 from tests.nginx_gateway import in_cluster_upstreams, loopback_nginx_conf
@@ -47,8 +48,14 @@ def nginx_conf_as_deployed(
     for upstream in (upstreams.embedding, upstreams.vector_search, upstreams.mcp):
         line = f"server {upstream.host}:{upstream.port};"
         assert config.count(line) == 1, f"{line!r} is not once in the generated configuration"
-        config = config.replace(line, f"server 127.0.0.1:{loopback[upstream.host]};")
+        config = config.replace(line, f"server 127.0.0.1:{loopback[plain_host(upstream)]};")
     return config
+
+
+def plain_host(endpoint: Endpoint) -> str:
+    """An in-cluster upstream's host, a str (an Output only inside the program)."""
+    assert isinstance(endpoint.host, str), f"{endpoint.host!r} is not a plain host name"
+    return endpoint.host
 
 
 def mcp_gateway_config(
@@ -67,9 +74,9 @@ def mcp_gateway_config(
         }
     )
     loopback = {
-        upstreams.embedding.host: dead_port(),
-        upstreams.vector_search.host: dead_port(),
-        upstreams.mcp.host: mcp_port,
+        plain_host(upstreams.embedding): dead_port(),
+        plain_host(upstreams.vector_search): dead_port(),
+        plain_host(upstreams.mcp): mcp_port,
     }
     return nginx_conf_as_deployed(workdir, gateway, upstreams, loopback)
 

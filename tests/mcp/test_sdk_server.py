@@ -98,10 +98,11 @@ def test_a_client_completes_a_session_through_the_gateway(
     gateway: Gateway, server: ServerProcess, allowed_host: str
 ) -> None:
     client = McpClient(f"http://127.0.0.1:{gateway.port}/mcp")
-    progress: list[tuple[float, tuple[float, float | None, str | None]]] = []
+    updates: list[tuple[float, tuple[float, float | None, str | None]]] = []
 
-    async def on_progress(done: float, total: float | None, message: str | None) -> None:
-        progress.append((time.monotonic(), (done, total, message)))
+    # The parameter names are the SDK's ProgressFnT protocol's.
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        updates.append((time.monotonic(), (progress, total, message)))
 
     async def scenario(session: ClientSession) -> tuple[str, list[str], CallToolResult, float]:
         info = session.server_info
@@ -121,10 +122,10 @@ def test_a_client_completes_a_session_through_the_gateway(
     assert name == test_server.NAME
     assert tools == ["count"]
     assert _text(result) == f"counted to {STEPS}"
-    assert [step for _, step in progress] == [(n, STEPS, f"step {n} of {STEPS}") for n in (1, 2, 3)]
+    assert [step for _, step in updates] == [(n, STEPS, f"step {n} of {STEPS}") for n in (1, 2, 3)]
     assert [text for _, text in client.logs] == ["counted 1", "counted 2", "counted 3"]
     # Streamed, not buffered: the first step reached the client while the tool still ran.
-    assert finished - progress[0][0] > (STEPS - 1) * INTERVAL_SECONDS * 0.75
+    assert finished - updates[0][0] > (STEPS - 1) * INTERVAL_SECONDS * 0.75
     # What reached the server: its in-cluster name as Host, and one session throughout.
     assert {entry["host"] for entry in seen} == {allowed_host}
     assert all(entry["status"] < 300 for entry in seen), seen

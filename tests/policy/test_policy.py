@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from infra.offline import render
+from infra.offline.rendering import render_stack
 from infra.settings import SUPPORTED_STACKS
 from tests.conftest import first_set_up_in_session
 from tests.policy.checks import (
@@ -35,9 +36,9 @@ def rendered_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def rendered(rendered_root: Path) -> dict[str, tuple[Path, str]]:
     """stack -> (directory of rendered manifests, Kubernetes version of its node image)."""
-    result = {}
+    result: dict[str, tuple[Path, str]] = {}
     for stack in STACKS:
-        rendering = render.render_stack(stack)
+        rendering = render_stack(stack)
         out = rendered_root / stack
         render.write(rendering, out)
         result[stack] = (out, rendering.settings.cluster.kubernetes_version)

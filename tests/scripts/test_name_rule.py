@@ -33,7 +33,7 @@ names = st.one_of(
     st.from_regex(r"[a-z0-9-]{0,45}", fullmatch=True),
     # argv cannot carry NUL or lone surrogates; every other character is fair game.
     st.text(
-        alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)),
+        alphabet=st.characters(exclude_characters="\x00", exclude_categories=["Cs"]),
         max_size=45,
     ),
 )

@@ -85,7 +85,7 @@ def expected(text: str) -> int | None:
         st.integers(min_value=-(2**70), max_value=2**70).map(str),
         st.from_regex(r"[0-9+\- x.e]{0,25}", fullmatch=True),
         st.text(
-            alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)),
+            alphabet=st.characters(exclude_characters="\x00", exclude_categories=["Cs"]),
             max_size=25,
         ),
     )
