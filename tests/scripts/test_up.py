@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+from infra.settings import SUPPORTED_STACKS, StackError
+from infra.settings.loading import check_stack
 from tests.scripts.fake_repo import fake_repo
 from tests.stub_tools import Tools
 
@@ -39,6 +43,24 @@ def test_up_rejects_an_unsupported_stack_before_calling_pulumi(tools: Tools) -> 
     assert result.returncode == 2
     assert "stack 'prod' is not supported" in result.stderr
     assert result.calls == []
+
+
+@pytest.mark.parametrize("stack", SUPPORTED_STACKS)
+def test_up_brings_up_every_stack_the_program_supports(tools: Tools, stack: str) -> None:
+    result = tools.run("up", stack)
+
+    assert result.returncode == 0, result.stderr
+    assert result.called("pulumi", "up", "--stack", stack)
+
+
+def test_up_refuses_an_unknown_stack_in_the_programs_own_words(tools: Tools) -> None:
+    with pytest.raises(StackError) as refused:
+        check_stack("prod")
+    programs_reason = str(refused.value).split(". ", 1)[0]
+
+    result = tools.run("up", "prod")
+
+    assert programs_reason in result.stderr
 
 
 def test_up_stops_when_preflight_fails(tools: Tools) -> None:
