@@ -274,6 +274,29 @@ def test_a_marker_that_names_files_outside_out_deletes_nothing(
     assert "argument --out:" in capsys.readouterr().err
 
 
+def test_a_marker_that_lists_a_directory_as_a_file_deletes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A forged list naming ``extra`` (a directory here) and ``extra/kept.txt`` (its right
+    hash): render must refuse before removing anything, not delete the file and then fail."""
+    out = tmp_path / "out"
+    assert render_to(out) == 0
+    (out / "extra").mkdir()
+    (out / "extra" / "kept.txt").write_text("keep me\n")
+    digest = hashlib.sha256(b"keep me\n").hexdigest()
+    marker = out / MARKER
+    marker.write_text(
+        marker.read_text() + f"{'0' * 64}  extra\n" + f"{digest}  extra/kept.txt\n"
+    )
+    before = snapshot(out)
+    capsys.readouterr()
+
+    assert render_to(out) == 2
+
+    assert snapshot(out) == before
+    assert "extra" in capsys.readouterr().err
+
+
 def test_an_empty_directory_is_written(tmp_path: Path) -> None:
     out = tmp_path / "empty"
     out.mkdir()

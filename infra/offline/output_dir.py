@@ -131,9 +131,17 @@ def replaceable(out: Path, stack: str) -> dict[str, str]:
             "is no longer wanted"
         )
     render_dirs = {parent.as_posix() for name in written for parent in Path(name).parents}
-    foreign = [
-        name for name in files if name != MARKER and not _unchanged(out / name, written.get(name))
-    ] + [name + "/" for name in directories if name not in render_dirs]
+    foreign = (
+        [name for name in files if name != MARKER and not _unchanged(out / name, written.get(name))]
+        + [name + "/" for name in directories if name not in render_dirs]
+        # Listed but not the file render wrote (a forged list naming a directory, say): refused
+        # here, because removing the listed files must never stop half-way.
+        + [
+            name
+            for name, digest in written.items()
+            if os.path.lexists(out / name) and not _unchanged(out / name, digest)
+        ]
+    )
     if foreign:
         shown = ", ".join(sorted(foreign)[:_SHOWN]) + (" ..." if len(foreign) > _SHOWN else "")
         raise OutputError(
