@@ -59,8 +59,18 @@ def free_port() -> int:
         return port
 
 
+HOSTILE_UPSTREAM_HEADERS: tuple[tuple[str, str], ...] = (
+    ("Set-Cookie", "session=from-the-upstream"),
+    ("Access-Control-Allow-Origin", "*"),
+    ("X-Frame-Options", "ALLOWALL"),
+    ("Content-Security-Policy", "default-src *"),
+)
+"""What every echo answer also carries: headers an upstream could send that the gateway must
+not pass on (its own security headers are the only ones a client gets)."""
+
+
 class Echo(BaseHTTPRequestHandler):
-    """Answers every request with JSON describing what arrived."""
+    """Answers every request with JSON describing what arrived (and HOSTILE_UPSTREAM_HEADERS)."""
 
     name = "upstream"
     protocol_version = "HTTP/1.1"  # keep-alive, as nginx's upstream keepalive expects
@@ -81,6 +91,8 @@ class Echo(BaseHTTPRequestHandler):
             }
         ).encode()
         self.send_response(200)
+        for name, value in HOSTILE_UPSTREAM_HEADERS:
+            self.send_header(name, value)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
@@ -202,14 +214,19 @@ def in_cluster_upstreams(settings: StackSettings) -> Upstreams:
 
 
 def loopback_nginx_conf(
-    workdir: Path, settings: GatewaySettings, upstreams: Upstreams, *, tls_dir: Path | None = None
+    workdir: Path,
+    settings: GatewaySettings,
+    upstreams: Upstreams,
+    *,
+    tls_dir: Path | None = None,
+    token: str = GATEWAY_TOKEN,
 ) -> str:
     """The program's nginx.conf, writing under ``workdir``, reading ``tls.crt`` and ``tls.key``
     from ``tls_dir`` (default ``workdir``) and listening on 127.0.0.1 only."""
     return gateway_config.nginx_conf(
         settings,
         upstreams,
-        token=GATEWAY_TOKEN,
+        token=token,
         vector_search_api_key=QDRANT_API_KEY,
         paths=Paths(pid=str(workdir / "nginx.pid"), temp=str(workdir), tls=str(tls_dir or workdir)),
         listen_host="127.0.0.1",

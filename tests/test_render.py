@@ -285,9 +285,7 @@ def test_a_marker_that_lists_a_directory_as_a_file_deletes_nothing(
     (out / "extra" / "kept.txt").write_text("keep me\n")
     digest = hashlib.sha256(b"keep me\n").hexdigest()
     marker = out / MARKER
-    marker.write_text(
-        marker.read_text() + f"{'0' * 64}  extra\n" + f"{digest}  extra/kept.txt\n"
-    )
+    marker.write_text(marker.read_text() + f"{'0' * 64}  extra\n" + f"{digest}  extra/kept.txt\n")
     before = snapshot(out)
     capsys.readouterr()
 

@@ -11,9 +11,20 @@ Routes (every one but ``/healthz`` needs ``Authorization: Bearer <gatewayToken>`
 | ``/healthz``       | answered by nginx            | no token                             |
 
 Behaviour: JSON 401 with ``WWW-Authenticate`` without the token; per-client rate limit answering
-JSON 429 with ``Retry-After``; a request body limit (JSON 413); upstream timeouts; security
-headers on every answer; JSON access logs that contain neither the ``Authorization`` header nor
-the query string. The client's token is not forwarded upstream.
+JSON 429 with ``Retry-After``, counting requests without the token too; a request body limit
+(JSON 413); upstream timeouts; security headers on every answer, nginx's own errors included
+(:mod:`infra.components.gateway_answers`); JSON access logs that contain neither the
+``Authorization`` header nor the query string. The client's token is not forwarded upstream.
+
+The token is compared exactly: a case-sensitive regular expression, because a ``map``'s plain
+strings are compared ignoring case (a token in capitals would pass). The scheme ``Bearer`` is
+case-insensitive, as HTTP's auth schemes are. Upstreams get the path nginx matched, normalised
+(``/x/../mcp`` arrives as ``/mcp``), never the raw request target, and none of the headers the
+gateway sets itself, nor ``Set-Cookie`` or CORS grants: the gateway's answer is the only one.
+
+nginx's error log (stderr) quotes the request line of a few failures (a 413, an upstream that
+does not answer), query string included; the rate limit's refusals are not logged there (the
+access log has each 429), so a flood of guesses cannot flood the log.
 
 Upstreams get ``Host: <service>:<port>``, the name and port their Service is reached at in the
 cluster (``mcp.agent-platform.svc.cluster.local:8000``), not nginx's ``$proxy_host``: when
@@ -34,16 +45,21 @@ The TLS key is never part of it: nginx reads it from its own file.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Final
 
+from infra.components.gateway_answers import (
+    error_locations,
+    header_lines,
+    https_required,
+    json_answer,
+    refuse_without_token,
+)
 from infra.components.gateway_tls_config import HSTS, Header, tls_directives
 from infra.endpoints import Endpoint
 from infra.settings import GatewaySettings, check_token
 
-RETRY_AFTER_SECONDS: Final = 1
 SECURITY_HEADERS: Final[tuple[Header, ...]] = (
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "DENY"),
@@ -51,6 +67,13 @@ SECURITY_HEADERS: Final[tuple[Header, ...]] = (
     ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
     ("Cache-Control", "no-store"),
 )
+HIDDEN_UPSTREAM_HEADERS: Final = (
+    "Set-Cookie",
+    "Access-Control-Allow-Origin",
+    "Access-Control-Allow-Credentials",
+)
+"""Besides the headers the gateway sets itself: a token API has no use for cookies, and a
+browser's preflight never carries the token, so no CORS grant from behind the gateway holds."""
 
 
 HOST_PATTERN: Final = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
@@ -86,29 +109,12 @@ def _authority(upstream: Endpoint) -> str:
     return f"{upstream.host}:{upstream.port}"
 
 
-def _headers(indent: str, headers: tuple[Header, ...]) -> str:
-    return "".join(f'{indent}add_header {name} "{value}" always;\n' for name, value in headers)
-
-
-def _json_answer(
-    status: int,
-    body: dict[str, object],
-    indent: str,
-    headers: tuple[Header, ...],
-    extra_headers: str = "",
-) -> str:
-    text = json.dumps(body, separators=(",", ":"))
-    return (
-        f"{_headers(indent, headers)}{extra_headers}"
-        f"{indent}default_type application/json;\n"
-        f"{indent}return {status} '{text}';\n"
-    )
-
-
-def _json_error(
-    status: int, error: str, indent: str, headers: tuple[Header, ...], extra_headers: str = ""
-) -> str:
-    return _json_answer(status, {"error": error, "status": status}, indent, headers, extra_headers)
+def _literal(token: str) -> str:
+    """``token`` as a regular expression matching only itself. Of the characters check_token
+    allows, only ``.`` and ``+`` mean something in one; each goes in a class of its own, so no
+    backslash has to survive nginx's quoting, and a hex token stays as it is (the leak tests
+    look for it verbatim)."""
+    return "".join(f"[{char}]" if char in ".+" else char for char in token)
 
 
 def _protected(
@@ -124,7 +130,9 @@ def _protected(
 ) -> str:
     """A token-protected route to the upstream block ``group``. ``redirect_to``: the gateway
     path that the upstream's root maps to, for rewriting the upstream's redirects."""
-    timeout = settings.upstream_timeout_seconds
+    timeout, burst = settings.upstream_timeout_seconds, settings.rate_limit.burst
+    hidden = [*(name for name, _ in headers), *HIDDEN_UPSTREAM_HEADERS]
+    hide = "".join(f"            proxy_hide_header {name};\n" for name in hidden)
     redirect = (
         f"            proxy_redirect http://{_authority(upstream)}/ {redirect_to};\n"
         if redirect_to is not None
@@ -132,9 +140,8 @@ def _protected(
     )
     return f"""
         location {path} {{
-            if ($authorized = 0) {{ return 401; }}
-            limit_req zone=per_client burst={settings.rate_limit.burst} nodelay;
-{_headers("            ", headers)}            proxy_pass http://{group}{uri};
+{refuse_without_token("            ")}            limit_req zone=per_client burst={burst} nodelay;
+{header_lines("            ", headers)}{hide}            proxy_pass http://{group}{uri};
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             # The Service's name, not $proxy_host (the upstream group's name): see the docstring.
@@ -177,15 +184,8 @@ def nginx_conf(
         "            proxy_cache off;\n"
     )
     search_extra = f'            proxy_set_header api-key "{vector_search_api_key}";\n'
-    www_authenticate = '            add_header WWW-Authenticate "Bearer" always;\n'
-    retry_after = f'            add_header Retry-After "{RETRY_AFTER_SECONDS}" always;\n'
-    https_required = (
-        f"""
-        location @https_required {{
-{_json_error(400, "https_required", "            ", SECURITY_HEADERS)}        }}"""
-        if tls
-        else ""
-    )
+    plain_http = https_required(SECURITY_HEADERS, "        ") if tls else ""
+    mcp_path = r"~ ^/mcp/?\z"  # \z, not $: PCRE's $ also matches before a final newline
     return f"""# Generated by the agent-platform program (infra/components/gateway_config.py).
 worker_processes auto;
 pid {paths.pid};
@@ -210,10 +210,14 @@ http {{
     keepalive_timeout 65s;
     client_max_body_size {settings.max_body_size};
 
-    # JSON access log. $uri, not $request_uri: a query string may carry credentials; and no
-    # request header is logged, so the Authorization header never is.
+    # JSON access log: the path as the client sent it, never the query string (it may carry
+    # credentials), and no request header, so the Authorization header never is. Not $uri: a
+    # request without the token is rewritten to an internal path.
+    map $request_uri $requested_path {{
+        "~^(?<path>[^?]*)" $path;
+    }}
     log_format json escape=json '{{"time":"$time_iso8601","request_id":"$request_id",'
-        '"remote_addr":"$remote_addr","method":"$request_method","path":"$uri",'
+        '"remote_addr":"$remote_addr","method":"$request_method","path":"$requested_path",'
         '"status":$status,"bytes_sent":$body_bytes_sent,"duration_seconds":$request_time,'
         '"upstream":"$upstream_addr","upstream_status":"$upstream_status",'
         '"upstream_duration_seconds":"$upstream_response_time","user_agent":"$http_user_agent"}}';
@@ -221,12 +225,12 @@ http {{
 
     map $http_authorization $authorized {{
         default 0;
-        "Bearer {token}" 1;
+        "~^(?i:bearer) {_literal(token)}$" 1;
     }}
 
     limit_req_zone $binary_remote_addr zone=per_client:10m rate={rate}r/s;
     limit_req_status 429;
-    limit_req_log_level warn;
+    limit_req_log_level info;
 
     upstream embedding {{
         server {_authority(upstreams.embedding)};
@@ -246,46 +250,29 @@ http {{
         # refuses to start on an address family the pod lacks.
         listen {f"{listen_host}:" if listen_host else ""}{settings.port}{" ssl" if tls else ""};
 {tls_directives(paths.tls, "        ") if tls else ""}
-        error_page 401 = @unauthorized;
-        error_page 404 = @not_found;
-        error_page 413 = @too_large;
-        error_page 429 = @rate_limited;
-        error_page 502 503 504 = @unavailable;
-
+{error_locations(headers, settings.rate_limit.burst, "        ")}
         location = /healthz {{
             access_log off;
-{_json_answer(200, {"status": "ok"}, "            ", headers)}        }}
+{json_answer(200, {"status": "ok"}, "            ", headers)}        }}
 {_protected("= /v1/embeddings", "embedding", upstreams.embedding, "/v1/embeddings", settings,
             headers=headers)}
 {_protected("= /v1/embed", "embedding", upstreams.embedding, "/embed", settings,
             headers=headers)}
 {_protected("/v1/search/", "vector_search", upstreams.vector_search, "/", settings,
             headers=headers, extra=search_extra, redirect_to="/v1/search/")}
-{_protected("~ ^/mcp/?$", "mcp", upstreams.mcp, "", settings, headers=headers,
-            extra=mcp_extra, redirect_to="/")}
+{_protected(mcp_path, "mcp", upstreams.mcp, "$uri$is_args$args", settings,
+            headers=headers, extra=mcp_extra, redirect_to="/")}
 
         # Without this, nginx answers /v1/search (no slash) with its own 301 to /v1/search/,
         # in HTML and before the token check.
         location = /v1/search {{
-            if ($authorized = 0) {{ return 401; }}
-            return 404;
+{refuse_without_token("            ")}            return 404;
         }}
 
         location / {{
-            if ($authorized = 0) {{ return 401; }}
-            return 404;
+{refuse_without_token("            ")}            return 404;
         }}
-
-        location @unauthorized {{
-{_json_error(401, "unauthorized", "            ", headers, www_authenticate)}        }}
-        location @not_found {{
-{_json_error(404, "not_found", "            ", headers)}        }}
-        location @too_large {{
-{_json_error(413, "request_too_large", "            ", headers)}        }}
-        location @rate_limited {{
-{_json_error(429, "rate_limited", "            ", headers, retry_after)}        }}
-        location @unavailable {{
-{_json_error(503, "upstream_unavailable", "            ", headers)}        }}{https_required}
+{plain_http}
     }}
 }}
 """  # fmt: skip

@@ -57,7 +57,5 @@ def tls_directives(directory: str, indent: str) -> str:
         "ssl_session_timeout 1d;",
         "ssl_session_cache shared:TLS:10m;",
         "ssl_session_tickets off;",
-        "# Plain HTTP to this port (nginx's 497) is refused, never redirected: see the docstring.",
-        "error_page 497 = @https_required;",
     )
     return "".join(f"{indent}{line}\n" for line in lines)

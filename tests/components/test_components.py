@@ -284,7 +284,7 @@ def test_gateway_config_lives_in_a_secret_mounted_read_only(studio: ProgramRun) 
     config = secret.inputs["stringData"]["nginx.conf"]
 
     assert isinstance(secret.wire["stringData"], dict), "the config must be a secret input"
-    assert f'"Bearer {KNOWN_SECRETS["gatewayToken"]}" 1;' in config
+    assert f'"~^(?i:bearer) {KNOWN_SECRETS["gatewayToken"]}$" 1;' in config
     assert "server vector-search.agent-platform.svc.cluster.local:6333;" in config
     assert "server embedding.agent-platform.svc.cluster.local:8080;" in config
     assert "server mcp.agent-platform.svc.cluster.local:8000;" in config

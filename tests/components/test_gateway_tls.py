@@ -497,7 +497,7 @@ def test_no_http_client_redirect_is_ever_configured(issued: Issued) -> None:
         vector_search_api_key=QDRANT_API_KEY,
     )
 
-    assert "error_page 497 = @https_required;" in config
+    assert "error_page 497 = /.gateway/https_required;" in config
     assert "return 301" not in config
     assert "return 302" not in config
     assert "https://$host" not in config
