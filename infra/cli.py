@@ -17,7 +17,8 @@ from infra.settings import SUPPORTED_STACKS, ConfigError, StackError
 EXIT_BAD_INPUT: Final = 2
 """argparse's own code for a usage error; a bad stack or setting is bad input too."""
 
-# ASCII digits only (\d would take other scripts' digits), no sign, space, '_' or leading zero.
+# ASCII digits only (\d would take other scripts' digits), no sign, space, '_' or leading zero;
+# at most 18 digits, so int() never works on a huge string (every range here is far smaller).
 _PLAIN_DECIMAL: Final = re.compile(r"0|[1-9][0-9]{0,17}")
 
 
@@ -26,6 +27,9 @@ def whole_number(low: int, high: int, unit: str) -> Callable[[str], int]:
 
     ``int()`` alone takes '010' (a shell or C reader would see octal 8), ' 7', '+7', '1_0' and
     Arabic-Indic digits; each of those is a usage error naming the option, never a guess."""
+
+    if not 0 <= low <= high < 10**18:
+        raise ValueError(f"whole_number({low}, {high}): not a range of 0 to 18 digits")
 
     def parse(value: str) -> int:
         if not _PLAIN_DECIMAL.fullmatch(value) or not low <= int(value) <= high:

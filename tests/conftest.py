@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -94,8 +93,10 @@ def first_set_up_in_session(request: pytest.FixtureRequest) -> None:
     check turns a change there, or a fixture made function-scoped, into a failure instead of a
     slower run."""
     base = request.getfixturevalue("tmp_path_factory").getbasetemp()
-    # Every xdist worker's base is a folder of the controller's (.../popen-gw0).
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    # Every xdist worker's base is a folder of the controller's (.../popen-gw0). A worker is
+    # told by its config's workerinput, not by PYTEST_XDIST_WORKER, which child processes
+    # inherit: outside xdist, base.parent is shared by every session of this user.
+    shared = base.parent if hasattr(request.config, "workerinput") else base
     # Keyed by module, not by the requesting node: a function-scoped fixture fails too.
     what = f"{request.module.__name__}.{request.fixturename}"
     marker = shared / f"set-up-once-{hashlib.sha256(what.encode()).hexdigest()[:16]}"

@@ -67,3 +67,9 @@ def test_the_option_is_named_in_the_usage_error(capsys: pytest.CaptureFixture[st
 
     assert stop.value.code == 2
     assert "argument --timeout: '010' is not a whole number of seconds" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("low", "high"), [(5, 1), (-1, 3), (0, 10**18)])
+def test_a_range_the_pattern_cannot_read_is_a_programming_error(low: int, high: int) -> None:
+    with pytest.raises(ValueError, match="not a range"):
+        whole_number(low, high, "runs")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from infra import program
 from infra.offline.mock_engine import ProgramRun, Registration, run_program
@@ -84,11 +84,33 @@ class Rendering:
         return mebibytes(self.settings.budget.memory)
 
     @property
-    def within_budget(self) -> bool:
-        return (
-            self.total("requests_millicores", "max_replicas") <= self.budget_millicores
-            and self.total("requests_mebibytes", "max_replicas") <= self.budget_mebibytes
+    def overruns(self) -> tuple[Overrun, ...]:
+        """The request totals at maximum replicas (autoscalers at their bound) that exceed the
+        budget: the one comparison the summary, its over-budget line and the exit code use."""
+        totals = (
+            Overrun(
+                "cpu",
+                self.total("requests_millicores", "max_replicas"),
+                Decimal(self.budget_millicores),
+            ),
+            Overrun(
+                "memory", self.total("requests_mebibytes", "max_replicas"), self.budget_mebibytes
+            ),
         )
+        return tuple(total for total in totals if total.requested > total.budget)
+
+    @property
+    def within_budget(self) -> bool:
+        return not self.overruns
+
+
+@dataclass(frozen=True)
+class Overrun:
+    """A request total over its budget: ``cpu`` in millicores, ``memory`` in MiB."""
+
+    resource: Literal["cpu", "memory"]
+    requested: Decimal
+    budget: Decimal
 
 
 def _plain(value: Any) -> Any:

@@ -71,20 +71,18 @@ def over_budget(rendering: Rendering) -> str | None:
 
     The budget holds at maximum replicas (autoscalers at their bound), so the fix is a larger
     ``budget`` in the stack's file, or smaller requests or maxReplicas."""
-    cpu = rendering.total("requests_millicores", "max_replicas")
-    memory = rendering.total("requests_mebibytes", "max_replicas")
+    if not rendering.overruns:
+        return None
     over: list[str] = []
     commands: list[str] = []
-    if cpu > rendering.budget_millicores:
-        over.append(f"CPU {_cpu(cpu)} > {_cpu(rendering.budget_millicores)} (budget.cpu)")
-        commands.append(f"budget.cpu {math.ceil(cpu)}m")
-    if memory > rendering.budget_mebibytes:
-        over.append(
-            f"memory {_memory(memory)} > {_memory(rendering.budget_mebibytes)} (budget.memory)"
-        )
-        commands.append(f"budget.memory {math.ceil(memory)}Mi")
-    if not over:
-        return None
+    for overrun in rendering.overruns:
+        if overrun.resource == "cpu":
+            shown = f"CPU {_cpu(overrun.requested)} > {_cpu(overrun.budget)}"
+            commands.append(f"budget.cpu {math.ceil(overrun.requested)}m")
+        else:
+            shown = f"memory {_memory(overrun.requested)} > {_memory(overrun.budget)}"
+            commands.append(f"budget.memory {math.ceil(overrun.requested)}Mi")
+        over.append(f"{shown} (budget.{overrun.resource})")
     stack = rendering.stack
     settings = "; ".join(
         f"pulumi config set --path {command} --stack {stack}" for command in commands
