@@ -55,6 +55,17 @@ def backend_check(url: str | None) -> Check:
     parsed = urlsplit(url)
     if parsed.scheme == "file":
         path = Path(os.path.expanduser(parsed.netloc + parsed.path))
+        if path.is_symlink() and not path.exists():
+            return Check(
+                "state backend",
+                True,
+                wanted,
+                url,
+                False,
+                f"{path} is a symbolic link to nothing; create the directory it points to, "
+                "or remove the link",
+            )
+        # A directory not made yet is judged by its parent (scripts/up makes it after this).
         target = path if path.exists() else path.parent
         ok = target.is_dir() and os.access(target, os.W_OK)
         return Check(

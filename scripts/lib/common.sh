@@ -53,15 +53,26 @@ RUN_BY=${PARENT_SCRIPT:-}
 readonly RUN_BY
 unset PARENT_SCRIPT
 
-# usage_if_asked ARGS...: when the first argument is -h or --help, print the script's usage on
-# stdout and exit 0, before anything runs. Each script calls it first thing in main.
+# usage_if_asked ARGS...: when any argument is -h or --help, print the script's usage on stdout
+# and exit 0, before anything runs. Each script calls it first thing in main. Anywhere, not only
+# first: `scripts/up studio --help` must not run preflight and create a stack on its way to
+# `pulumi up --help`; a script that passes options through to a tool says in its usage where
+# that tool's own help is.
 usage_if_asked() {
-  case ${1:-} in
-    -h | --help) ;;
-    *) return 0 ;;
-  esac
+  asks_for_help "$@" || return 0
   print_usage
   exit "$EXIT_OK"
+}
+
+# asks_for_help ARGS...: true when any argument is -h or --help.
+asks_for_help() {
+  local argument
+  for argument in "$@"; do
+    case $argument in
+      -h | --help) return 0 ;;
+    esac
+  done
+  return 1
 }
 
 # print_usage: the comment at the top of the script, its one description (what it does, its

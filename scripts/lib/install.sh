@@ -9,7 +9,6 @@
 # function.
 
 readonly UV_VERSION=0.13.8
-readonly CHECKOV_VERSION=3.3.30
 # pyproject's requires-python: uv uses a Python already installed in this range.
 readonly SUPPORTED_PYTHON=">=3.11,<3.14"
 readonly NGINX_PACKAGE=nginx-light
@@ -104,42 +103,25 @@ ensure_python_environment() {
     die "$EXIT_MISSING_TOOL" "could not install $requirements into $venv"
 }
 
-# ensure_checkov UV TOOLS_DIR REQUIREMENTS: checkov $CHECKOV_VERSION in an environment of its own
-# (its pins conflict with pulumi's), exactly as pinned with hashes in REQUIREMENTS
-# (tools/checkov/requirements.txt, written by scripts/lock). Reinstalled when that file changes;
-# the environment is made anew each time (--clear), so an interrupted install is redone.
-ensure_checkov() {
-  local uv=$1 venv=$2/checkov requirements=$3
-  if [[ -x $venv/bin/checkov ]] &&
+# ensure_tool_environment NAME EXECUTABLE UV TOOLS_DIR REQUIREMENTS: a tool whose pins conflict
+# with the project's (checkov's with pulumi's; mcp-server-qdrant's FastMCP 2 needs mcp 1.x, the
+# project pins mcp 2) in an environment of its own, TOOLS_DIR/NAME, exactly as pinned with hashes
+# in REQUIREMENTS (the version is the one pinned there). Reinstalled when that file changes; the
+# environment is made anew each time (--clear), so an interrupted install is redone.
+ensure_tool_environment() {
+  local name=$1 executable=$2 uv=$3 venv=$4/$1 requirements=$5
+  if [[ -x $venv/bin/$executable ]] &&
     timeout 10 cmp -s -- "$requirements" "$venv/installed-requirements.txt"; then
     return 0
   fi
-  log "installing checkov $CHECKOV_VERSION (tools/checkov/requirements.txt) into $venv"
+  log "installing $name ($requirements) into $venv"
   timeout 300 "$uv" venv --quiet --clear --python "$SUPPORTED_PYTHON" "$venv" >&2 ||
     die "$EXIT_MISSING_TOOL" "could not create $venv"
   timeout 900 "$uv" pip sync --quiet --python "$venv/bin/python" --require-hashes \
     --compile-bytecode "$requirements" >&2 ||
     die "$EXIT_MISSING_TOOL" "could not install $requirements into $venv"
-  timeout 10 cp -- "$requirements" "$venv/installed-requirements.txt" ||
-    die "$EXIT_MISSING_TOOL" "could not write $venv/installed-requirements.txt"
-}
-
-# ensure_mcp_server_qdrant UV TOOLS_DIR REQUIREMENTS: mcp-server-qdrant 0.8.0 (the default MCP
-# image's server, for the MCP tier) in an environment of its own, exactly as pinned with hashes
-# in REQUIREMENTS (its FastMCP 2 needs mcp 1.x; the project pins mcp 2). Reinstalled when that
-# file changes.
-ensure_mcp_server_qdrant() {
-  local uv=$1 venv=$2/mcp-server-qdrant requirements=$3
-  if [[ -x $venv/bin/mcp-server-qdrant ]] &&
-    timeout 10 cmp -s -- "$requirements" "$venv/installed-requirements.txt"; then
-    return 0
-  fi
-  log "installing mcp-server-qdrant (tests/mcp/mcp-server-qdrant-requirements.txt) into $venv"
-  timeout 300 "$uv" venv --quiet --clear --python "$SUPPORTED_PYTHON" "$venv" >&2 ||
-    die "$EXIT_MISSING_TOOL" "could not create $venv"
-  timeout 900 "$uv" pip sync --quiet --python "$venv/bin/python" --require-hashes \
-    --compile-bytecode "$requirements" >&2 ||
-    die "$EXIT_MISSING_TOOL" "could not install $requirements into $venv"
+  [[ -x $venv/bin/$executable ]] ||
+    die "$EXIT_MISSING_TOOL" "$requirements installed into $venv, but it has no bin/$executable"
   timeout 10 cp -- "$requirements" "$venv/installed-requirements.txt" ||
     die "$EXIT_MISSING_TOOL" "could not write $venv/installed-requirements.txt"
 }

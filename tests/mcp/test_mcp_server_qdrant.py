@@ -1,6 +1,6 @@
 """mcp-server-qdrant 0.8.0, the default MCP image's server, behind the gateway.
 
-It runs from ``.tools/mcp-server-qdrant`` (scripts/lib/install.sh ``ensure_mcp_server_qdrant``:
+It runs from ``.tools/mcp-server-qdrant`` (scripts/lib/install.sh ``ensure_tool_environment``:
 the versions the image resolved at its release, FastMCP 2.9.2 on mcp 1.9.4) with the command and
 environment the McpServer component deploys (read from the program under mocks), changed only
 where the cluster is not here:
@@ -103,7 +103,7 @@ def servers(
     if not (VENV / "bin" / "mcp-server-qdrant").exists():
         pytest.skip(
             f"mcp-server-qdrant is not installed in {VENV}; scripts/test installs it "
-            "(ensure_mcp_server_qdrant in scripts/lib/install.sh)"
+            "(ensure_tool_environment in scripts/lib/install.sh)"
         )
     command, variables = deployed
     specs = [

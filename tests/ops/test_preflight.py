@@ -156,6 +156,16 @@ def test_unwritable_or_missing_backend_fails(tools: Tools, project: Path) -> Non
     assert rows(result)["state backend"]["ok"] is False
 
 
+def test_a_file_backend_that_is_a_link_to_nothing_fails(tmp_path: Path) -> None:
+    link = tmp_path / "state"
+    link.symlink_to(tmp_path / "gone")
+
+    check = state_backend.backend_check(f"file://{link}")
+
+    assert not check.ok
+    assert f"{link} is a symbolic link to nothing" in check.hint
+
+
 def test_unknown_stack_is_bad_input(tools: Tools, project: Path) -> None:
     result = tools.run("preflight", "--stack", "prod", "--project-dir", str(project))
 

@@ -1,21 +1,33 @@
-"""scripts/lib/install.sh's checkov step, run for real against a stub uv that behaves like the
-real one where it matters: `uv venv` refuses a directory that exists unless given --clear.
+"""scripts/lib/install.sh's tool environments (ensure_tool_environment), run for real against a
+stub uv that behaves like the real one where it matters: `uv venv` refuses a directory that
+exists unless given --clear.
 
-checkov lives in an environment of its own (.tools/checkov: its pins conflict with pulumi's),
-installed exactly as hash-pinned in tools/checkov/requirements.txt (written by scripts/lock), and
-reinstalled when that file changes, the way mcp-server-qdrant's environment is.
+checkov and mcp-server-qdrant each live in an environment of their own (.tools/NAME: their pins
+conflict with the project's), installed exactly as hash-pinned in their requirements file
+(checkov's written by scripts/lock), and reinstalled when that file changes.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.scripts.test_install_path import RECORD, REPO, Machine
 
 REQUIREMENTS = REPO / "tools" / "checkov" / "requirements.txt"
+# The tools scripts/test installs this way: (NAME, EXECUTABLE, REQUIREMENTS).
+TOOLS = [
+    ("checkov", "checkov", REQUIREMENTS),
+    (
+        "mcp-server-qdrant",
+        "mcp-server-qdrant",
+        REPO / "tests/mcp/mcp-server-qdrant-requirements.txt",
+    ),
+]
 
 # `uv venv DIR`: refuses an existing DIR without --clear, as uv does; `uv pip sync ... FILE`
-# installs a `checkov` into the environment.
+# installs the executables named in $STUB_STATE/installs (a stand-in for what FILE holds).
 UV = """#!/usr/bin/env bash
 RECORD
 record "$@"
@@ -35,75 +47,112 @@ if [[ $1 == pip ]]; then
     [[ $word == --python ]] && python=next && continue
     [[ ${python:-} == next ]] && python=$word
   done
-  printf '#!/usr/bin/env bash\\necho 3.3.30\\n' >"$(dirname -- "$python")/checkov"
-  chmod +x "$(dirname -- "$python")/checkov"
+  for executable in $(cat "$STUB_STATE/installs" 2>/dev/null); do
+    printf '#!/usr/bin/env bash\\n' >"$(dirname -- "$python")/$executable"
+    chmod +x "$(dirname -- "$python")/$executable"
+  done
 fi
 """
 
 
-def machine_with_uv(tmp_path: Path) -> Machine:
+def machine_with_uv(tmp_path: Path, installs: str) -> Machine:
     machine = Machine(tmp_path, uid=1000)
     (machine.stubs / "uv").write_text(UV.replace("RECORD\n", RECORD))
     (machine.stubs / "uv").chmod(0o755)
+    (machine.state / "installs").write_text(installs)
     return machine
 
 
-def uv_calls(machine: Machine, tools: Path) -> list[list[str]]:
-    outcome = machine.run(f'ensure_checkov uv "{tools}" "{REQUIREMENTS}"')
+def uv_calls(
+    machine: Machine, tools: Path, name: str, executable: str, requirements: Path
+) -> list[list[str]]:
+    outcome = machine.run(
+        f'ensure_tool_environment {name} {executable} uv "{tools}" "{requirements}"'
+    )
     assert outcome.returncode == 0, outcome.stderr
     return [call[1:] for call in outcome.of("uv")]
 
 
-EXPECTED = [
-    ["venv", "--quiet", "--clear", "--python", ">=3.11,<3.14", "{venv}"],
-    ["pip", "sync", "--quiet", "--python", "{venv}/bin/python", "--require-hashes",
-     "--compile-bytecode", str(REQUIREMENTS)],
-]  # fmt: skip
+def expected(venv: Path, requirements: Path) -> list[list[str]]:
+    return [
+        ["venv", "--quiet", "--clear", "--python", ">=3.11,<3.14", str(venv)],
+        ["pip", "sync", "--quiet", "--python", f"{venv}/bin/python", "--require-hashes",
+         "--compile-bytecode", str(requirements)],
+    ]  # fmt: skip
 
 
-def expected(venv: Path) -> list[list[str]]:
-    return [[word.replace("{venv}", str(venv)) for word in call] for call in EXPECTED]
-
-
-def test_checkov_is_installed_from_its_hash_pinned_requirements(tmp_path: Path) -> None:
-    machine = machine_with_uv(tmp_path)
+@pytest.mark.parametrize(("name", "executable", "requirements"), TOOLS)
+def test_a_tool_is_installed_from_its_hash_pinned_requirements_into_its_own_environment(
+    tmp_path: Path, name: str, executable: str, requirements: Path
+) -> None:
+    machine = machine_with_uv(tmp_path, executable)
     tools = tmp_path / "tools"
 
-    assert uv_calls(machine, tools) == expected(tools / "checkov")
-    assert (tools / "checkov" / "installed-requirements.txt").read_text() == (
-        REQUIREMENTS.read_text()
+    assert uv_calls(machine, tools, name, executable, requirements) == expected(
+        tools / name, requirements
     )
+    assert (tools / name / "installed-requirements.txt").read_text() == requirements.read_text()
+    assert (tools / name / "bin" / executable).exists()
 
 
-def test_an_interrupted_checkov_install_is_redone_not_refused(tmp_path: Path) -> None:
-    """The environment exists (uv venv ran) but checkov is not in it: the next run replaces it."""
-    machine = machine_with_uv(tmp_path)
-    venv = tmp_path / "tools" / "checkov"
+@pytest.mark.parametrize(("name", "executable", "requirements"), TOOLS)
+def test_an_interrupted_install_is_redone_not_refused(
+    tmp_path: Path, name: str, executable: str, requirements: Path
+) -> None:
+    """The environment exists (uv venv ran) but the tool is not in it: the next run replaces it."""
+    machine = machine_with_uv(tmp_path, executable)
+    venv = tmp_path / "tools" / name
     (venv / "bin").mkdir(parents=True)
     (venv / "bin" / "python").touch()
 
-    assert uv_calls(machine, tmp_path / "tools") == expected(venv)
-    assert (venv / "bin" / "checkov").exists()
+    assert uv_calls(machine, tmp_path / "tools", name, executable, requirements) == expected(
+        venv, requirements
+    )
+    assert (venv / "bin" / executable).exists()
 
 
-def test_a_changed_lock_file_reinstalls_checkov_and_an_unchanged_one_does_nothing(
-    tmp_path: Path,
+@pytest.mark.parametrize(("name", "executable", "requirements"), TOOLS)
+def test_a_changed_lock_file_reinstalls_and_an_unchanged_one_does_nothing(
+    tmp_path: Path, name: str, executable: str, requirements: Path
 ) -> None:
-    machine = machine_with_uv(tmp_path)
+    machine = machine_with_uv(tmp_path, executable)
     tools = tmp_path / "tools"
-    venv = tools / "checkov"
-    uv_calls(machine, tools)
+    venv = tools / name
+    uv_calls(machine, tools, name, executable, requirements)
     (machine.state / "calls.log").unlink()
 
-    assert uv_calls(machine, tools) == []  # installed as pinned: nothing to do
+    assert uv_calls(machine, tools, name, executable, requirements) == []  # as pinned
 
-    (venv / "installed-requirements.txt").write_text("checkov==3.3.29 --hash=sha256:00\n")
-    assert uv_calls(machine, tools) == expected(venv)
+    (venv / "installed-requirements.txt").write_text("older==1.0 --hash=sha256:00\n")
+    assert uv_calls(machine, tools, name, executable, requirements) == expected(venv, requirements)
 
 
-def test_the_checkov_lock_pins_checkov_3_3_30_with_hashes_for_every_package() -> None:
+def test_requirements_without_the_tool_are_a_missing_tool_not_a_silent_success(
+    tmp_path: Path,
+) -> None:
+    """An install that does not provide the executable would be redone on every run and fail
+    later, in the tests that need it; it stops here, saying so, and is not recorded as done."""
+    machine = machine_with_uv(tmp_path, "something-else")
+    venv = tmp_path / "tools" / "checkov"
+
+    outcome = machine.run(
+        f'ensure_tool_environment checkov checkov uv "{venv.parent}" "{REQUIREMENTS}"'
+    )
+
+    assert outcome.returncode == 3, outcome.stderr
+    assert "it has no bin/checkov" in outcome.stderr
+    assert not (venv / "installed-requirements.txt").exists()
+
+
+def test_the_checkov_lock_pins_its_sources_version_with_hashes_for_every_package() -> None:
+    """tools/checkov/requirements.in holds the one pin (checkov==X); scripts/lock's output pins
+    the same, so a changed source without a new lock shows here."""
+    source = (REPO / "tools/checkov/requirements.in").read_text()
+    pins = [line for line in source.splitlines() if line and not line.startswith("#")]
+    assert len(pins) == 1
+    assert pins[0].startswith("checkov==")
     text = REQUIREMENTS.read_text()
-    assert "\ncheckov==3.3.30 \\\n" in text
+    assert f"\n{pins[0]} \\\n" in text
     packages = [line for line in text.splitlines() if line and line[0].isalnum()]
     assert len(packages) > 20
     for line in packages:

@@ -104,7 +104,7 @@ def test_up_preflight_passes_for_a_file_backend_that_does_not_exist_yet(tools: T
     assert (tools.state / ".pulumi-agent-platform").is_dir()
 
 
-def test_up_stops_when_its_file_backend_cannot_be_made(tools: Tools) -> None:
+def test_up_stops_at_preflight_when_the_file_backends_parent_does_not_exist(tools: Tools) -> None:
     """Preflight judges a file backend that does not exist yet by its parent directory: here
     a HOME that does not exist (as root, permissions would not stop the write)."""
     home = tools.root / "no-such-home"
@@ -114,3 +114,47 @@ def test_up_stops_when_its_file_backend_cannot_be_made(tools: Tools) -> None:
     assert result.returncode == 1, result.stderr
     assert f"{home} is not writable" in result.stderr
     assert not home.exists()
+
+
+def test_up_stops_at_preflight_when_its_file_backend_is_a_link_to_nothing(tools: Tools) -> None:
+    backend = tools.state / ".pulumi-agent-platform"
+    backend.symlink_to(tools.root / "moved-away")
+
+    result = tools.run("up", "studio", "--yes")
+
+    assert result.returncode == 1, result.stderr
+    assert f"{backend} is a symbolic link to nothing" in result.stdout + result.stderr
+    assert backend.is_symlink()
+    assert not (tools.root / "moved-away").exists()
+    assert not result.called("pulumi", "stack")
+
+
+def test_up_stops_when_its_file_backend_cannot_be_made(tools: Tools) -> None:
+    """The link appears after preflight passed (preflight stubbed here): mkdir cannot make
+    the directory, so exit 5, naming the path and the fix, before any stack."""
+    tools.stub_script("preflight")
+    backend = tools.state / ".pulumi-agent-platform"
+    backend.symlink_to(tools.root / "moved-away")
+
+    result = tools.run("up", "studio", "--yes")
+
+    assert result.returncode == 5, result.stderr
+    assert (
+        f"up: error: the state backend {backend} is a symbolic link to no directory; create the"
+        " directory it points to, or remove the link" in result.stderr
+    )
+    assert "or set PULUMI_BACKEND_URL to another backend" in result.stderr
+    assert backend.is_symlink()
+    assert not (tools.root / "moved-away").exists()
+    assert not result.called("pulumi", "stack")
+    assert not result.called("pulumi", "up")
+
+
+def test_up_help_anywhere_runs_nothing(tools: Tools) -> None:
+    result = tools.run("up", "studio", "--yes", "--help")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: up STACK [PULUMI UP OPTIONS...]")
+    assert "`pulumi up --help` lists pulumi up's own options" in result.stdout
+    assert result.calls == []
+    assert not (tools.state / ".pulumi-agent-platform").exists()
