@@ -8,44 +8,22 @@ forwarded to MCP, nginx's own HTML error pages, and an upstream's cookies and he
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from infra.components.gateway_config import Upstreams
 from infra.settings import GatewaySettings
-from tests.conftest import GATEWAY_TOKEN, first_set_up_in_session
+from tests.conftest import GATEWAY_TOKEN
 from tests.nginx_gateway import (
     HOSTILE_UPSTREAM_HEADERS,
     Gateway,
-    echo_upstreams,
     free_port,
     loopback_nginx_conf,
     running_nginx,
 )
 
 pytestmark = pytest.mark.nginx
-
-
-@pytest.fixture(scope="module")
-def upstreams(request: pytest.FixtureRequest) -> Iterator[Upstreams]:
-    first_set_up_in_session(request)
-    with echo_upstreams() as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def gateway(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, upstreams: Upstreams
-) -> Iterator[Gateway]:
-    """The default configuration with a rate limit no test here reaches."""
-    first_set_up_in_session(request)
-    workdir = tmp_path_factory.mktemp("gateway-hostile")
-    port = free_port()
-    settings = GatewaySettings(port=port, rate_limit={"requests_per_second": 50, "burst": 100})
-    with running_nginx(workdir, loopback_nginx_conf(workdir, settings, upstreams), port) as nginx:
-        yield nginx
 
 
 def raw(gateway: Gateway, request: bytes) -> tuple[int, list[tuple[str, str]], bytes]:

@@ -8,7 +8,6 @@ One nginx per configuration and one set of upstreams per module: the tests only 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,12 +22,10 @@ from tests.conftest import (
     PROJECT_DIR,
     QDRANT_API_KEY,
     Deploy,
-    first_set_up_in_session,
 )
 from tests.nginx_gateway import (
     Gateway,
     check_config,
-    echo_upstreams,
     free_port,
     in_cluster_upstreams,
     loopback_nginx_conf,
@@ -36,26 +33,6 @@ from tests.nginx_gateway import (
 )
 
 pytestmark = pytest.mark.nginx
-
-
-@pytest.fixture(scope="module")
-def upstreams(request: pytest.FixtureRequest) -> Iterator[Upstreams]:
-    first_set_up_in_session(request)
-    with echo_upstreams() as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def gateway(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, upstreams: Upstreams
-) -> Iterator[Gateway]:
-    """The default configuration with a rate limit no test here reaches."""
-    first_set_up_in_session(request)
-    workdir = tmp_path_factory.mktemp("gateway")
-    port = free_port()
-    settings = GatewaySettings(port=port, rate_limit={"requests_per_second": 50, "burst": 100})
-    with running_nginx(workdir, loopback_nginx_conf(workdir, settings, upstreams), port) as nginx:
-        yield nginx
 
 
 @pytest.mark.parametrize("stack", SUPPORTED_STACKS)

@@ -47,7 +47,6 @@ from tests.conftest import (
 from tests.nginx_gateway import (
     Gateway,
     client_context,
-    echo_upstreams,
     free_port,
     in_cluster_upstreams,
     loopback_nginx_conf,
@@ -61,13 +60,6 @@ HSTS = "max-age=63072000"
 
 
 # ------------------------------------------------------------------------------ fixtures
-
-
-@pytest.fixture(scope="module")
-def upstreams(request: pytest.FixtureRequest) -> Iterator[Upstreams]:
-    first_set_up_in_session(request)
-    with echo_upstreams() as started:
-        yield started
 
 
 @pytest.fixture(scope="module")
