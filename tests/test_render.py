@@ -101,18 +101,22 @@ def test_studio_requests_fit_its_budget_and_homelab_counts_autoscaling_at_max() 
     assert "metrics-server" not in {u.workload for u in studio.usage}
 
 
+def render_with_budget(tmp_path: Path, stack: str, cpu: str, memory: str) -> int:
+    """Render ``stack`` from a copy of its stack file with ``budget`` set to cpu and memory."""
+    project = tmp_path / "project"
+    project.mkdir()
+    config = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())
+    config["config"]["agent-platform:budget"] = {"cpu": cpu, "memory": memory}
+    (project / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(config))
+    return render.main(
+        ["--stack", stack, "--out", str(tmp_path / "out"), "--project-dir", str(project)]
+    )
+
+
 def test_over_budget_exits_1_and_says_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    project = tmp_path / "project"
-    project.mkdir()
-    config = yaml.safe_load((PROJECT_DIR / "Pulumi.studio.yaml").read_text())
-    config["config"]["agent-platform:budget"] = {"cpu": "250m", "memory": "2Gi"}
-    (project / "Pulumi.studio.yaml").write_text(yaml.safe_dump(config))
-
-    code = render.main(
-        ["--stack", "studio", "--out", str(tmp_path / "out"), "--project-dir", str(project)]
-    )
+    code = render_with_budget(tmp_path, "studio", "250m", "2Gi")
 
     assert code == 1
     captured = capsys.readouterr()
@@ -130,15 +134,7 @@ def test_over_budget_exits_1_and_says_so(
 def test_over_budget_on_both_totals_names_both_keys(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    project = tmp_path / "project"
-    project.mkdir()
-    config = yaml.safe_load((PROJECT_DIR / "Pulumi.homelab.yaml").read_text())
-    config["config"]["agent-platform:budget"] = {"cpu": "1", "memory": "1Gi"}
-    (project / "Pulumi.homelab.yaml").write_text(yaml.safe_dump(config))
-
-    code = render.main(
-        ["--stack", "homelab", "--out", str(tmp_path / "out"), "--project-dir", str(project)]
-    )
+    code = render_with_budget(tmp_path, "homelab", "1", "1Gi")
 
     assert code == 1
     [line] = capsys.readouterr().err.splitlines()
