@@ -213,6 +213,17 @@ def in_cluster_upstreams(settings: StackSettings) -> Upstreams:
     )
 
 
+def deployed_nginx_conf(settings: StackSettings) -> str:
+    """The configuration the program stores for a stack with these settings, in the cluster
+    (its Services as upstreams) and with the tests' known secrets."""
+    return gateway_config.nginx_conf(
+        settings.gateway,
+        in_cluster_upstreams(settings),
+        token=GATEWAY_TOKEN,
+        vector_search_api_key=QDRANT_API_KEY,
+    )
+
+
 def loopback_nginx_conf(
     workdir: Path,
     settings: GatewaySettings,

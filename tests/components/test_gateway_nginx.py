@@ -26,8 +26,8 @@ from tests.conftest import (
 from tests.nginx_gateway import (
     Gateway,
     check_config,
+    deployed_nginx_conf,
     free_port,
-    in_cluster_upstreams,
     loopback_nginx_conf,
     running_nginx,
 )
@@ -212,13 +212,7 @@ def test_program_stores_exactly_the_configuration_this_test_runs(deploy: Deploy)
     stored = run.one("kubernetes:core/v1:Secret", "gateway-config").inputs["stringData"][
         "nginx.conf"
     ]
-    settings = settings_from_stack_file("studio", PROJECT_DIR)
-    expected = gateway_config.nginx_conf(
-        settings.gateway,
-        in_cluster_upstreams(settings),
-        token=GATEWAY_TOKEN,
-        vector_search_api_key=QDRANT_API_KEY,
-    )
+    expected = deployed_nginx_conf(settings_from_stack_file("studio", PROJECT_DIR))
     assert stored == expected
 
 

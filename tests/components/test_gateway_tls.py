@@ -47,8 +47,8 @@ from tests.conftest import (
 from tests.nginx_gateway import (
     Gateway,
     client_context,
+    deployed_nginx_conf,
     free_port,
-    in_cluster_upstreams,
     loopback_nginx_conf,
     running_nginx,
 )
@@ -447,13 +447,7 @@ def test_the_stored_configuration_is_the_tls_one_this_module_runs(
     generated: Generated,
 ) -> None:
     stored = generated.run.one(SECRET, "gateway-config").inputs["stringData"]["nginx.conf"]
-    settings = settings_from_stack_file("homelab", PROJECT_DIR)
-    expected = gateway_config.nginx_conf(
-        settings.gateway,
-        in_cluster_upstreams(settings),
-        token=GATEWAY_TOKEN,
-        vector_search_api_key=QDRANT_API_KEY,
-    )
+    expected = deployed_nginx_conf(settings_from_stack_file("homelab", PROJECT_DIR))
 
     assert stored == expected
     assert "listen 8080 ssl;" in stored

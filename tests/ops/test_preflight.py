@@ -49,17 +49,17 @@ def state_dir(tmp_path: Path) -> Path:
     return directory
 
 
-def preflight(tools: Tools, project: Path, state_dir: Path, *args: str) -> Result:
+def preflight_of(
+    tools: Tools, project: Path, *args: str, env: dict[str, str] | None = None
+) -> Result:
+    """scripts/preflight for studio in ``project``, with ``args`` (the backend among them)."""
     return tools.run(
-        "preflight",
-        "--stack",
-        "studio",
-        "--project-dir",
-        str(project),
-        "--backend",
-        f"file://{state_dir}",
-        *args,
+        "preflight", "--stack", "studio", "--project-dir", str(project), *args, env=env
     )
+
+
+def preflight(tools: Tools, project: Path, state_dir: Path, *args: str) -> Result:
+    return preflight_of(tools, project, "--backend", f"file://{state_dir}", *args)
 
 
 def rows(result: Result) -> dict[str, dict[str, Any]]:
@@ -141,12 +141,9 @@ def test_port_held_by_the_stacks_own_cluster_is_fine(
 
 
 def test_unwritable_or_missing_backend_fails(tools: Tools, project: Path) -> None:
-    result = tools.run(
-        "preflight",
-        "--stack",
-        "studio",
-        "--project-dir",
-        str(project),
+    result = preflight_of(
+        tools,
+        project,
         "--backend",
         "file:///proc/no-such-dir/state",
         "--json",
@@ -273,12 +270,9 @@ def test_bad_backend_is_a_usage_error_naming_the_option(
 def test_bad_backend_through_the_script_is_a_usage_error_without_a_traceback(
     tools: Tools, project: Path
 ) -> None:
-    result = tools.run(
-        "preflight",
-        "--stack",
-        "studio",
-        "--project-dir",
-        str(project),
+    result = preflight_of(
+        tools,
+        project,
         "--backend",
         "s3://b?endpoint=not%20a%20url",
     )
@@ -290,12 +284,9 @@ def test_bad_backend_through_the_script_is_a_usage_error_without_a_traceback(
 
 
 def test_bad_backend_from_the_environment_names_the_variable(tools: Tools, project: Path) -> None:
-    result = tools.run(
-        "preflight",
-        "--stack",
-        "studio",
-        "--project-dir",
-        str(project),
+    result = preflight_of(
+        tools,
+        project,
         env={"PULUMI_BACKEND_URL": "s3://b?endpoint=not%20a%20url"},
     )
 
@@ -308,12 +299,9 @@ def test_s3_backend_with_an_endpoint_without_a_scheme_is_checked(
     tools: Tools, project: Path
 ) -> None:
     # Pulumi accepts endpoint=host:port; the check reaches it (a closed loopback port here).
-    result = tools.run(
-        "preflight",
-        "--stack",
-        "studio",
-        "--project-dir",
-        str(project),
+    result = preflight_of(
+        tools,
+        project,
         "--backend",
         "s3://agent-platform-state?endpoint=127.0.0.1:9&disableSSL=true&region=us-east-1",
         "--json",
