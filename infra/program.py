@@ -35,9 +35,10 @@ def run() -> None:
 
     pulumi.export("clusterName", cluster.name)
     pulumi.export("clusterTarget", settings.cluster.target)
-    pulumi.export("kubeconfig", cluster.kubeconfig)
-    pulumi.export("kubeContext", cluster.context)
-    if cluster.render_directory is not None:
+    if cluster.render_directory is None:
+        pulumi.export("kubeconfig", cluster.kubeconfig)
+        pulumi.export("kubeContext", cluster.context)
+    else:
         pulumi.export("renderDirectory", cluster.render_directory)
     for key, value in endpoints.items():
         pulumi.export(key, value)

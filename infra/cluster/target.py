@@ -4,10 +4,8 @@ provider writes manifests)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
 
 import pulumi
 
@@ -16,27 +14,14 @@ from infra.cluster.kind import KindCluster, KindClusterArgs
 from infra.paths import REPO_ROOT
 from infra.settings import StackSecrets, StackSettings
 
-# Render mode still asks a cluster whether custom resources are namespaced (none are used
-# here). An explicit kubeconfig for an address where nothing listens (the discard port on
-# loopback) keeps it from ever reaching the user's current cluster.
-_RENDER_KUBECONFIG: Final = json.dumps(
-    {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "render", "cluster": {"server": "https://127.0.0.1:9"}}],
-        "contexts": [{"name": "render", "context": {"cluster": "render", "user": "render"}}],
-        "users": [{"name": "render", "user": {}}],
-        "current-context": "render",
-    }
-)
-
 
 @dataclass(frozen=True)
 class ClusterHandle:
     """What the rest of the program needs to know about the target cluster."""
 
     name: str
-    kubeconfig: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str] | None
+    """None when rendering: the provider refuses a kubeconfig beside renderYamlToDirectory."""
     context: pulumi.Input[str] | None
     component: pulumi.Resource | None
     render_directory: str | None = None
@@ -66,10 +51,9 @@ def build_cluster(settings: StackSettings, secrets: StackSecrets) -> ClusterHand
             name, cluster_name=name, kubeconfig=secrets.kubeconfig, context=cluster.context
         )
         return ClusterHandle(name, existing.kubeconfig, cluster.context, existing)
-    return ClusterHandle(
-        name,
-        pulumi.Output.secret(_RENDER_KUBECONFIG),
-        "render",
-        None,
-        render_directory=render_directory(settings),
-    )
+    # No kubeconfig, context or cluster: the provider's check refuses each of them beside
+    # renderYamlToDirectory ('"kubeconfig" arg is not compatible with "renderYamlToDirectory"
+    # arg'), so the first `pulumi up` of every render stack failed. Rendering then creates
+    # nothing anywhere; the provider still reads the ambient kubeconfig for API discovery, which
+    # `KUBECONFIG=/dev/null` turns off (README: "Rendering manifests with the engine").
+    return ClusterHandle(name, None, None, None, render_directory=render_directory(settings))

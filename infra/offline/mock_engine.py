@@ -100,13 +100,39 @@ def _unwrap_secrets(value: Any) -> Any:
     return value
 
 
+RENDER_INCOMPATIBLE: Final = ("cluster", "context", "kubeconfig")
+"""What the Kubernetes provider's check refuses beside ``renderYamlToDirectory`` (pulumi-kubernetes
+``provider.go``, CheckConfig): found by the first real ``pulumi up`` of a render stack."""
+
+
+class ProviderCheckError(Exception):
+    """An input the real provider's check refuses, in its words."""
+
+
+def check_kubernetes_provider(inputs: Mapping[str, Any]) -> None:
+    """The real provider's check of its own inputs, as far as the program can get it wrong."""
+    if not inputs.get("renderYamlToDirectory"):
+        return
+    refused = [name for name in RENDER_INCOMPATIBLE if inputs.get(name)]
+    if refused:
+        raise ProviderCheckError(
+            "; ".join(
+                f'"{name}" arg is not compatible with "renderYamlToDirectory" arg'
+                for name in refused
+            )
+        )
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
-    """Echo inputs as outputs, like a provider that accepts everything, with a few outputs a
-    real provider would compute (a kind cluster's kubeconfig)."""
+    """Echo inputs as outputs, like a provider that accepts everything it would accept, with a
+    few outputs a real provider would compute (a kind cluster's kubeconfig). The Kubernetes
+    provider's own input check is applied (:func:`check_kubernetes_provider`)."""
 
     def new_resource(
         self, args: pulumi.runtime.MockResourceArgs
     ) -> tuple[str | None, dict[str, Any]]:
+        if args.typ == "pulumi:providers:kubernetes":
+            check_kubernetes_provider(args.inputs)
         outputs = dict(args.inputs)
         if args.typ == "command:local:Command":
             outputs["stdout"] = FAKE_KUBECONFIG

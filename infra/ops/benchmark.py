@@ -7,8 +7,12 @@ Prints a table of median wall times (each run in a fresh process, so imports cou
   most of the cost);
 - the program under Pulumi mocks, per stack (settings, cluster, provider, the four components),
   shown over the second floor: what the program itself costs;
-- with the real engine (when ``scripts/install-pulumi-toolchain`` can provide it): ``pulumi
-  preview`` of an empty Python program (the engine's floor) and of each stack.
+- with the real engine (when ``scripts/install-pulumi-toolchain`` can provide it), through the
+  Automation API as the engine tier runs it: ``preview`` and ``up`` of each stack on the render
+  target (homelab with TLS off, as generated certificates need the tls provider), each a ratio
+  of two floors of the same operation: an empty program (the engine and the runtime) and one
+  ConfigMap through the same rendering provider (the provider's start: the floor of any program
+  here).
 
 A figure, not a test: nothing here passes or fails on time.
 """
@@ -28,9 +32,17 @@ from typing import Final
 
 from infra.cli import EXIT_BAD_INPUT, whole_number
 from infra.offline.rendering import PLACEHOLDERS
-from infra.ops.engine import ToolchainUnavailableError, Workspace, install_toolchain
+from infra.ops.engine import (
+    PLATFORM,
+    EngineProject,
+    ToolchainUnavailableError,
+    install_toolchain,
+    preview,
+    up,
+)
+from infra.ops.engine_floors import RENDER_DIRECTORY_KEY
 from infra.paths import REPO_ROOT
-from infra.settings import SUPPORTED_STACKS
+from infra.settings import PROJECT, SUPPORTED_STACKS, read_stack_file
 
 MAX_RUNS: Final = 100
 IMPORT_FLOOR: Final = "import pulumi, pulumi_kubernetes, pulumi_command"
@@ -107,33 +119,91 @@ def mock_rows(runs: int) -> list[Row]:
     return rows
 
 
+ENGINE_FLOORS: Final = {
+    "empty program": "infra.ops.engine_floors:empty",
+    "one ConfigMap": "infra.ops.engine_floors:one_configmap",
+}
+
+
+def engine_samples(
+    root: Path, toolchain: Path, what: str, program: str, config: dict[str, object]
+) -> tuple[float, float]:
+    """One sample of ``preview`` and of ``up`` (render target), each in a fresh process of a
+    fresh project: the operation's own time, the program's imports included."""
+    secrets = {key: PLACEHOLDERS[key] for key in ("gatewayToken", "vectorSearchApiKey")}
+    stack = what if what in SUPPORTED_STACKS else "studio"
+    project = EngineProject.create(
+        root, toolchain, stack, config, secrets if program == PLATFORM else {}, program=program
+    )
+    (previewed,) = project.run(preview())
+    (applied,) = project.run(up())
+    for result in (previewed, applied):
+        if not result.ok:
+            raise RuntimeError(f"{what}: {result.kind} failed: {result.error}")
+    return previewed.seconds, applied.seconds
+
+
 def engine_rows(runs: int) -> list[Row]:
     try:
         toolchain = install_toolchain()
     except ToolchainUnavailableError as error:
         print(f"benchmark: the real engine is unavailable: {error}", file=sys.stderr)
         return [
-            Row(f"pulumi preview: {what}", [], "unavailable (reason above)")
-            for what in ("empty program", *SUPPORTED_STACKS)
+            Row(f"pulumi {operation}: {what}", [], "unavailable (reason above)")
+            for what in (*ENGINE_FLOORS, *SUPPORTED_STACKS)
+            for operation in ("preview", "up")
         ]
-    secrets = {key: PLACEHOLDERS[key] for key in ("gatewayToken", "vectorSearchApiKey")}
     rows = []
-    with tempfile.TemporaryDirectory() as root:
-        empty = Workspace.create(Path(root) / "empty", toolchain, empty_program=True)
-        empty.init_stack("floor")
-        rows.append(Row("pulumi preview: empty program", timed(runs, previewer(empty, "floor"))))
-        for stack in SUPPORTED_STACKS:
-            workspace = Workspace.create(Path(root) / stack, toolchain)
-            workspace.init_stack(stack, secrets)
-            rows.append(Row(f"pulumi preview: {stack}", timed(runs, previewer(workspace, stack))))
+    with tempfile.TemporaryDirectory() as scratch:
+        for what in (*ENGINE_FLOORS, *SUPPORTED_STACKS):
+            previews, ups = [], []
+            for run in range(runs):
+                root = Path(scratch) / f"{what.replace(' ', '-')}-{run}"
+                out = str(root / "rendered")
+                if what in SUPPORTED_STACKS:
+                    program = PLATFORM
+                    config = {**read_stack_file(what, REPO_ROOT)}
+                    cluster = dict(config.get(f"{PROJECT}:cluster") or {})
+                    cluster.update(target="render", renderDirectory=out)
+                    config[f"{PROJECT}:cluster"] = cluster
+                    if what == "homelab":  # generated certificates need the tls provider
+                        config[f"{PROJECT}:gateway"] = {
+                            **config[f"{PROJECT}:gateway"], "tls": {"mode": "off"},
+                        }  # fmt: skip
+                        cluster["listenAddress"] = "127.0.0.1"
+                else:
+                    program = ENGINE_FLOORS[what]
+                    config = {f"{PROJECT}:{RENDER_DIRECTORY_KEY}": out}
+                previewed, applied = engine_samples(root, toolchain, what, program, config)
+                previews.append(previewed)
+                ups.append(applied)
+            rows += [Row(f"pulumi preview: {what}", previews), Row(f"pulumi up: {what}", ups)]
     return rows
 
 
-def previewer(workspace: Workspace, stack: str) -> Callable[[], None]:
-    def preview() -> None:
-        workspace.run("preview", "--stack", stack)
-
-    return preview
+def ratio_table(rows: Sequence[Row]) -> str:
+    """Each engine measure as a ratio of the two floors of the same operation."""
+    medians = {row.measure: row.median for row in rows}
+    width = max(len(row.measure) for row in rows)
+    floors = list(ENGINE_FLOORS)
+    lines = [
+        f"{'measure':<{width}}  {'median s':>9}  "
+        + "  ".join(f"{'x ' + floor:>16}" for floor in floors)
+        + "  runs  note"
+    ]
+    for row in rows:
+        operation = row.measure.split(":")[0]
+        shown = f"{row.median:.2f}" if row.median is not None else "-"
+        ratios = []
+        for floor in floors:
+            base = medians.get(f"{operation}: {floor}")
+            ratio = f"{row.median / base:.2f}" if row.median and base else ""
+            ratios.append(f"{ratio:>16}")
+        lines.append(
+            f"{row.measure:<{width}}  {shown:>9}  {'  '.join(ratios)}  {len(row.seconds):>4}  "
+            f"{row.note}"
+        )
+    return "\n".join(lines)
 
 
 def table(rows: Sequence[Row], floors: dict[str, float | None]) -> str:
@@ -166,15 +236,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as stop:  # a usage error (2), or --help (0)
         return stop.code if isinstance(stop.code, int) else EXIT_BAD_INPUT
     rows = mock_rows(args.runs)
+    print(table(rows, {"program under mocks": rows[1].median}))
     if not args.skip_engine:
-        rows += engine_rows(args.runs)
-    floors = {
-        "program under mocks": rows[1].median,
-        "pulumi preview": next(
-            (row.median for row in rows if row.measure == "pulumi preview: empty program"), None
-        ),
-    }
-    print(table(rows, floors))
+        print()
+        print(ratio_table(engine_rows(args.runs)))
     return 0
 
 

@@ -1,34 +1,40 @@
-"""A throw-away workspace for the real Pulumi engine (engine tests and the benchmark).
+"""The real Pulumi engine for the engine test tier and the benchmark, through the Automation API.
 
-A copy of the project (so ``pulumi stack init`` writes nothing into the checkout) that uses the
-checkout's ``.venv``, a file state backend in the workspace, a passphrase secrets provider, and
-no automatic plugin downloads: the engine, language host and providers come from ``toolchain``
-(``scripts/install-pulumi-toolchain``).
+The program runs *inline* (``infra.program.run`` as it is, in a Python process of ours that the
+CLI calls back through ``--client``), so no Python language host is needed: the one plugin the
+engine must find is the Kubernetes provider, which ``scripts/install-pulumi-toolchain`` puts
+beside the CLI.
+
+An :class:`EngineProject` is a throw-away project directory (``Pulumi.yaml`` and the stack's
+file, never the checkout's), a file state backend and a passphrase secrets provider beside it.
+Each :meth:`EngineProject.run` starts a fresh Python process (``python -m infra.ops.engine_run``)
+for its operations: after a failed inline run, the next run in the same process can fail with
+"Resource monitor has terminated", so one scenario's failure must not leak into the next. The
+request, secrets included, goes to that process on standard input, never on a command line.
 """
 
 from __future__ import annotations
 
-import json
+import copy
 import os
-import shutil
 import subprocess
-from collections.abc import Mapping, Sequence
+import sys
+import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict
 
 from infra.paths import REPO_ROOT
-from infra.settings import SUPPORTED_STACKS
+from infra.settings import PROJECT
 
-PROJECT_FILES: Final = (
-    "Pulumi.yaml",
-    *(f"Pulumi.{stack}.yaml" for stack in SUPPORTED_STACKS),
-    "__main__.py",
-    "pyproject.toml",
-    "requirements.txt",
-)
-PROJECT_DIRS: Final = ("infra", "scripts")
 PASSPHRASE: Final = "agent-platform-throwaway-passphrase"  # noqa: S105 (throw-away state)
+PROVIDERS: Final = ("kubernetes", "command", "tls")
+"""The providers the program can use: kubernetes always, command for the kind target, tls for
+generated gateway certificates."""
 
 
 class ToolchainUnavailableError(Exception):
@@ -38,12 +44,12 @@ class ToolchainUnavailableError(Exception):
     def __init__(self, returncode: int, output: str) -> None:
         errors = [line for line in output.splitlines() if ": error: " in line]
         last = errors[-1].split(": error: ", 1)[1] if errors else output.strip()[-200:]
-        last = last.removesuffix(" (the errors above say why)")
         super().__init__(f"scripts/install-pulumi-toolchain exited {returncode}: {last}")
         self.output = output
 
 
 def install_toolchain(timeout: float = 3600) -> Path:
+    """The bin directory of ``scripts/install-pulumi-toolchain`` (the CLI and providers)."""
     completed = subprocess.run(  # noqa: S603 (the project's own script)
         [str(REPO_ROOT / "scripts" / "install-pulumi-toolchain")],
         capture_output=True,
@@ -56,50 +62,177 @@ def install_toolchain(timeout: float = 3600) -> Path:
     return Path(completed.stdout.strip())
 
 
-@dataclass
-class Workspace:
-    project: Path
-    state: Path
-    environment: dict[str, str]
+def missing_providers(toolchain: Path) -> list[str]:
+    """The program's providers that the toolchain lacks (the engine would refuse to load them
+    and, with automatic plugin downloads off, fetch nothing)."""
+    return [name for name in PROVIDERS if not (toolchain / f"pulumi-resource-{name}").exists()]
 
-    @classmethod
-    def create(cls, root: Path, toolchain: Path, *, empty_program: bool = False) -> Workspace:
-        project = root / "project"
-        project.mkdir(parents=True)
-        if empty_program:
-            # The floor: the same runtime and engine, no resources.
-            (project / "Pulumi.yaml").write_text(
-                "name: agent-platform\nruntime:\n  name: python\n  options:\n"
-                "    virtualenv: .venv\n"
-            )
-            (project / "__main__.py").write_text("import pulumi  # noqa: F401\n")
-        else:
-            for name in PROJECT_FILES:
-                shutil.copy2(REPO_ROOT / name, project / name)
-            for name in PROJECT_DIRS:
-                shutil.copytree(
-                    REPO_ROOT / name, project / name, ignore=shutil.ignore_patterns("__pycache__")
-                )
-        (project / ".venv").symlink_to(REPO_ROOT / ".venv")
-        state = root / "state"
-        state.mkdir()
-        environment = {
+
+class Operation(BaseModel):
+    """One engine operation of a run."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["preview", "up", "destroy", "refresh"]
+    expect_no_changes: bool = False
+    """The operation fails if it would change anything (``--expect-no-changes``)."""
+    interrupt_after: int | None = None
+    """Interrupt the CLI (SIGINT, as Ctrl-C does) once this many resources have completed."""
+
+
+class Step(BaseModel):
+    """What the engine did, or planned, for one resource (its ``ResourcePreEvent``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    op: str
+    urn: str
+    type: str
+    diffs: tuple[str, ...] = ()
+    """The properties that differ."""
+    replace_keys: tuple[str, ...] = ()
+    """The properties that force a replacement."""
+
+    @property
+    def name(self) -> str:
+        return self.urn.rsplit("::", 1)[1]
+
+
+class OperationResult(BaseModel):
+    kind: str
+    ok: bool
+    seconds: float
+    """Wall time of the operation alone (the process start and stack selection are not in it)."""
+    output: str
+    """The engine's own output, as a terminal shows it (secrets masked)."""
+    error: str = ""
+    steps: tuple[Step, ...] = ()
+    changes: dict[str, int] = {}
+    """The change summary: operation -> count (``same``, ``create``, ``update``, ...)."""
+    diagnostics: tuple[str, ...] = ()
+    """Errors and warnings the engine, the provider or the program reported."""
+    interrupted: bool = False
+
+    def steps_of(self, op: str) -> list[Step]:
+        return [step for step in self.steps if step.op == op]
+
+    def step(self, name: str, type_suffix: str = "") -> Step:
+        """The one step for the resource named ``name`` (of a type ending in ``type_suffix``)."""
+        found = [s for s in self.steps if s.name == name and s.type.endswith(type_suffix)]
+        if len(found) != 1:
+            raise AssertionError(f"expected one step for {name}, found {found}")
+        return found[0]
+
+    def changed(self) -> dict[str, int]:
+        return {op: count for op, count in self.changes.items() if op != "same" and count}
+
+
+PLATFORM: Final = "infra.program:run"
+"""The program as ``pulumi up`` runs it (``__main__.py`` calls the same function)."""
+
+
+class EngineRequest(BaseModel):
+    """What ``python -m infra.ops.engine_run`` reads on standard input."""
+
+    project_dir: Path
+    stack: str
+    toolchain: Path
+    environment: dict[str, str]
+    program: str = PLATFORM
+    """``module:function``: the inline program, imported when the engine calls it."""
+    operations: tuple[Operation, ...]
+    result_path: Path
+
+
+class EngineRunError(RuntimeError):
+    """The operation runner itself failed (not an engine operation: those report failure in
+    their result)."""
+
+
+@dataclass
+class EngineProject:
+    """A throw-away project for one stack, with its own state backend and plugin home."""
+
+    root: Path
+    stack: str
+    toolchain: Path
+    program: str = PLATFORM
+
+    @property
+    def project_dir(self) -> Path:
+        return self.root / "project"
+
+    @property
+    def stack_file(self) -> Path:
+        return self.project_dir / f"Pulumi.{self.stack}.yaml"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / "state"
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """What the CLI, the providers and the inline program run with."""
+        return {
             **os.environ,
-            "PATH": f"{toolchain}{os.pathsep}{os.environ.get('PATH', '')}",
-            "PULUMI_HOME": str(root / "pulumi-home"),
-            "PULUMI_BACKEND_URL": f"file://{state}",
+            "PATH": f"{self.toolchain}{os.pathsep}{os.environ.get('PATH', '')}",
+            "PULUMI_HOME": str(self.root / "pulumi-home"),
+            "PULUMI_BACKEND_URL": f"file://{self.state_dir}",
             "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
             "PULUMI_SKIP_UPDATE_CHECK": "true",
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            # The provider would otherwise read the ambient kubeconfig wherever the program
+            # gives none (render mode): keep it off whatever cluster this machine points at.
+            "KUBECONFIG": os.devnull,
+            # The program logs JSON lines to the runner's stderr, not a terminal's colours.
+            "NO_COLOR": "1",
         }
-        return cls(project, state, environment)
 
-    def run(
-        self, *args: str, stdin: str | None = None, check: bool = True, timeout: float = 900
+    @classmethod
+    def create(
+        cls,
+        root: Path,
+        toolchain: Path,
+        stack: str,
+        config: Mapping[str, Any],
+        secrets: Mapping[str, str] = {},
+        *,
+        program: str = PLATFORM,
+    ) -> EngineProject:
+        """A project holding ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml`` with ``config`` (the
+        stack file's ``config:`` mapping) and ``secrets`` set as Pulumi secrets."""
+        project = cls(root, stack, toolchain, program)
+        project.project_dir.mkdir(parents=True)
+        project.state_dir.mkdir()
+        (project.project_dir / "Pulumi.yaml").write_text((REPO_ROOT / "Pulumi.yaml").read_text())
+        project.cli("stack", "init", stack, "--secrets-provider", "passphrase")
+        project.configure(config)
+        for key, value in secrets.items():
+            # On standard input: a value on the command line would be visible in `ps`.
+            project.cli(
+                "config", "set", "--stack", stack, "--secret", f"{PROJECT}:{key}", stdin=value
+            )
+        return project
+
+    def configure(self, config: Mapping[str, Any]) -> None:
+        """Replace the stack's plain config with ``config``, keeping its secrets and salt."""
+        document = yaml.safe_load(self.stack_file.read_text()) if self.stack_file.exists() else {}
+        document = document or {}
+        kept = {
+            key: value
+            for key, value in (document.get("config") or {}).items()
+            if isinstance(value, dict) and set(value) == {"secure"}
+        }
+        document["config"] = {**copy.deepcopy(dict(config)), **kept}
+        self.stack_file.write_text(yaml.safe_dump(document, sort_keys=False))
+
+    def cli(
+        self, *args: str, stdin: str | None = None, check: bool = True, timeout: float = 300
     ) -> subprocess.CompletedProcess[str]:
-        completed = subprocess.run(  # noqa: S603 (the pulumi CLI with fixed arguments)
-            ["pulumi", *args, "--non-interactive"],  # noqa: S607 (from the toolchain on PATH)
-            cwd=self.project,
+        """The pulumi CLI in the project (stack, config and state commands; no program runs)."""
+        completed = subprocess.run(  # noqa: S603 (the toolchain's CLI, fixed arguments)
+            [str(self.toolchain / "pulumi"), *args, "--non-interactive"],
+            cwd=self.project_dir,
             env=self.environment,
             input=stdin,
             capture_output=True,
@@ -108,24 +241,62 @@ class Workspace:
             check=False,
         )
         if check and completed.returncode != 0:
-            raise RuntimeError(
+            raise EngineRunError(
                 f"pulumi {' '.join(args)} failed:\n{completed.stdout}\n{completed.stderr}"
             )
         return completed
 
-    def init_stack(
-        self,
-        stack: str,
-        secrets: Mapping[str, str] = {},
-        config: Sequence[tuple[str, str]] = (),
-    ) -> None:
-        self.run("stack", "init", stack, "--secrets-provider", "passphrase")
-        for key, value in secrets.items():
-            self.run("config", "set", "--stack", stack, "--secret", key, stdin=value)
-        for path, value in config:
-            self.run("config", "set", "--stack", stack, "--path", path, value)
+    def run(self, *operations: Operation, timeout: float = 900) -> list[OperationResult]:
+        """Run ``operations`` in order in a fresh process; stops after the first that fails."""
+        with tempfile.TemporaryDirectory(prefix="engine-run-") as scratch:
+            request = EngineRequest(
+                project_dir=self.project_dir,
+                stack=self.stack,
+                toolchain=self.toolchain,
+                environment=self.environment,
+                program=self.program,
+                operations=operations,
+                result_path=Path(scratch) / "result.json",
+            )
+            completed = subprocess.run(
+                [sys.executable, "-m", "infra.ops.engine_run"],
+                cwd=REPO_ROOT,
+                env=self.environment,
+                input=request.model_dump_json(),
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+            if completed.returncode != 0 or not request.result_path.exists():
+                raise EngineRunError(
+                    f"infra.ops.engine_run exited {completed.returncode}:\n"
+                    f"{completed.stderr[-4000:]}"
+                )
+            return RunResults.model_validate_json(request.result_path.read_text()).results
 
-    def preview_steps(self, stack: str) -> list[dict[str, Any]]:
-        completed = self.run("preview", "--stack", stack, "--json")
-        steps: list[dict[str, Any]] = json.loads(completed.stdout).get("steps", [])
-        return steps
+    def run_one(self, operation: Operation, timeout: float = 900) -> OperationResult:
+        (result,) = self.run(operation, timeout=timeout)
+        return result
+
+
+class RunResults(BaseModel):
+    results: list[OperationResult]
+
+
+def preview(expect_no_changes: bool = False) -> Operation:
+    return Operation(kind="preview", expect_no_changes=expect_no_changes)
+
+
+def up(expect_no_changes: bool = False, interrupt_after: int | None = None) -> Operation:
+    return Operation(
+        kind="up", expect_no_changes=expect_no_changes, interrupt_after=interrupt_after
+    )
+
+
+def destroy() -> Operation:
+    return Operation(kind="destroy")
+
+
+def refresh() -> Operation:
+    return Operation(kind="refresh")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from infra.offline.mock_engine import ProviderCheckError, check_kubernetes_provider
 from tests.conftest import KNOWN_SECRETS, Deploy
 
 EXISTING_KUBECONFIG = "apiVersion: v1\nkind: Config\n# existing-cluster-SENTINEL-99\n"
@@ -51,6 +54,18 @@ def test_render_target_creates_no_cluster_and_renders_to_a_directory_per_stack(
     assert run.of_type("command:local:Command") == []
     provider = run.one("pulumi:providers:kubernetes")
     assert provider.inputs["renderYamlToDirectory"] == "/tmp/out/studio"
-    # An explicit kubeconfig that points nowhere: render never touches the ambient cluster.
-    assert "https://127.0.0.1:9" in provider.inputs["kubeconfig"]
+    # The real provider refuses a kubeconfig, context or cluster beside renderYamlToDirectory.
+    assert not {"kubeconfig", "context", "cluster"} & set(provider.inputs)
     assert run.outputs["renderDirectory"] == "/tmp/out/studio"
+    assert "kubeconfig" not in run.outputs
+
+
+@pytest.mark.parametrize("refused", ["kubeconfig", "context", "cluster"])
+def test_the_mock_engine_refuses_what_the_real_provider_refuses_beside_render(
+    refused: str,
+) -> None:
+    """The first real `pulumi up` of a render stack failed on this check; the mocks now make it."""
+    with pytest.raises(ProviderCheckError, match=f'"{refused}" arg is not compatible'):
+        check_kubernetes_provider({"renderYamlToDirectory": "/out", refused: "x"})
+    check_kubernetes_provider({"renderYamlToDirectory": "/out"})
+    check_kubernetes_provider({refused: "x"})

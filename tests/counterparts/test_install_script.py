@@ -125,7 +125,9 @@ def test_an_old_go_is_refused_with_the_version_needed(path: Path, tmp_path: Path
     result = run(path, tmp_path / "cache", FAKE_GO_VERSION="go1.22.5")
 
     assert result.returncode == 3
-    assert "go 1.22.5 is older than the 1.24.0 tools/k8s-counterparts needs" in result.stderr
+    assert (
+        "go 1.22.5 is older than the 1.24.0 that the Kubernetes counterparts needs" in result.stderr
+    )
 
 
 def test_a_failed_build_says_why_and_leaves_nothing_behind(path: Path, tmp_path: Path) -> None:

@@ -1,0 +1,62 @@
+"""`cluster.target: existing` under the real engine, against a real control plane.
+
+A first pass: both stacks preview (the provider's server-side dry run), `up` and preview again
+with nothing to change. Nothing here can run a pod (no scheduler or node in this tier), so the
+provider's readiness wait is switched off by a test-only transform (tests/engine/programs.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import pytest
+
+from infra.ops.engine import preview, up
+from infra.settings import SUPPORTED_STACKS
+from tests.conftest import KNOWN_SECRETS
+from tests.counterparts.control_plane import ControlPlane
+from tests.engine.conftest import NewProject
+from tests.engine.test_render_target import PROVIDED
+
+WITHOUT_READINESS_WAIT: Final = "tests.engine.programs:without_readiness_wait"
+
+
+def existing_overrides(stack: str) -> dict[str, Any]:
+    """The existing target in a namespace of the stack's own; homelab with a provided
+    certificate (generated ones need the tls provider)."""
+    overrides: dict[str, Any] = {"cluster.target": "existing", "namespace": f"engine-{stack}"}
+    if stack == "homelab":
+        overrides["gateway.tls"] = {"mode": "provided", "certificate": PROVIDED.chain}
+    return overrides
+
+
+def existing_secrets(stack: str, plane: ControlPlane) -> dict[str, str]:
+    secrets = {**KNOWN_SECRETS, "kubeconfig": plane.kubectl.kubeconfig.read_text()}
+    if stack == "homelab":
+        secrets["gatewayTlsKey"] = PROVIDED.key
+    return secrets
+
+
+@pytest.mark.parametrize("stack", SUPPORTED_STACKS)
+def test_preview_then_up_then_a_second_preview_that_changes_nothing(
+    new_project: NewProject, control_plane: ControlPlane, stack: str
+) -> None:
+    project = new_project(
+        stack,
+        existing_overrides(stack),
+        existing_secrets(stack, control_plane),
+        program=WITHOUT_READINESS_WAIT,
+    )
+
+    planned, applied, again = project.run(preview(), up(), preview(expect_no_changes=True))
+
+    assert planned.ok, planned.error
+    assert applied.ok, applied.error
+    assert again.ok, again.error
+    assert planned.changes["create"] == applied.changes["create"]
+    assert again.changed() == {}
+    namespace = f"engine-{stack}"
+    live = control_plane.kubectl.json("get", "deployments,statefulsets", "-n", namespace)
+    assert sorted(item["metadata"]["name"] for item in live["items"]) == [
+        "embedding", "gateway", "mcp", "vector-search",
+    ]  # fmt: skip
