@@ -21,7 +21,10 @@ def build_provider(handle: ClusterHandle) -> k8s.Provider:
     depends_on = [handle.component] if handle.component is not None else []
     return k8s.Provider(
         PROVIDER_TYPE_NAME,
-        kubeconfig=handle.kubeconfig,
+        # Rendering: an empty kubeconfig, never None. The SDK fills a None from $KUBECONFIG, and
+        # the provider refuses any kubeconfig beside renderYamlToDirectory (found by the engine
+        # tier: every render failed for a user with KUBECONFIG set).
+        kubeconfig=handle.kubeconfig if handle.kubeconfig is not None else "",
         context=handle.context,
         enable_server_side_apply=True,
         render_yaml_to_directory=handle.render_directory,

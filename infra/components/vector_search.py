@@ -83,14 +83,16 @@ class VectorSearch(pulumi.ComponentResource):
             string_data={API_KEY_FIELD: args.secrets.vector_search_api_key},
             opts=options,
         )
+        claim_spec: k8s.core.v1.PersistentVolumeClaimSpecArgsDict = {
+            "access_modes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": settings.storage.size}},
+        }
+        if settings.storage.storage_class is not None:  # else the cluster's default class
+            claim_spec["storage_class_name"] = settings.storage.storage_class
         claim = k8s.core.v1.PersistentVolumeClaim(
             "vector-search-data",
             metadata={"name": DATA_CLAIM, "namespace": ctx.namespace, "labels": labels},
-            spec={
-                "access_modes": ["ReadWriteOnce"],
-                "resources": {"requests": {"storage": settings.storage.size}},
-                "storage_class_name": settings.storage.storage_class,
-            },
+            spec=claim_spec,
             opts=options.merge(
                 pulumi.ResourceOptions(
                     protect=settings.storage.protect,

@@ -36,13 +36,19 @@ def checksum(*parts: pulumi.Input[str]) -> pulumi.Output[str]:
     )
 
 
+# Fields at Kubernetes' own default (0, false, null) are left out, not written: the real
+# provider drops them from what it renders and applies, so writing them made the mocks'
+# objects differ from the engine's (tests/engine/test_render_target.py).
+
+
 def _probe(probe: Probe) -> k8s.core.v1.ProbeArgsDict:
     timing: k8s.core.v1.ProbeArgsDict = {
         "period_seconds": probe.period_seconds,
         "timeout_seconds": probe.timeout_seconds,
         "failure_threshold": probe.failure_threshold,
-        "initial_delay_seconds": probe.initial_delay_seconds,
     }
+    if probe.initial_delay_seconds:
+        timing["initial_delay_seconds"] = probe.initial_delay_seconds
     if isinstance(probe, HttpProbe):
         return {
             **timing,
@@ -101,11 +107,9 @@ def _volumes(spec: WorkloadSpec) -> list[k8s.core.v1.VolumeArgsDict]:
 
 
 def _mount(volume: Volume) -> k8s.core.v1.VolumeMountArgsDict:
-    mount: k8s.core.v1.VolumeMountArgsDict = {
-        "name": volume.name,
-        "mount_path": volume.mount_path,
-        "read_only": isinstance(volume, SecretVolume),
-    }
+    mount: k8s.core.v1.VolumeMountArgsDict = {"name": volume.name, "mount_path": volume.mount_path}
+    if isinstance(volume, SecretVolume):
+        mount["read_only"] = True
     if isinstance(volume, ClaimVolume) and volume.sub_path:
         mount["sub_path"] = volume.sub_path
     return mount

@@ -55,9 +55,22 @@ def test_render_target_creates_no_cluster_and_renders_to_a_directory_per_stack(
     provider = run.one("pulumi:providers:kubernetes")
     assert provider.inputs["renderYamlToDirectory"] == "/tmp/out/studio"
     # The real provider refuses a kubeconfig, context or cluster beside renderYamlToDirectory.
-    assert not {"kubeconfig", "context", "cluster"} & set(provider.inputs)
+    assert not any(provider.inputs.get(name) for name in ("kubeconfig", "context", "cluster"))
     assert run.outputs["renderDirectory"] == "/tmp/out/studio"
     assert "kubeconfig" not in run.outputs
+
+
+def test_render_target_ignores_a_kubeconfig_set_in_the_environment(
+    deploy: Deploy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SDK fills an unset kubeconfig from $KUBECONFIG, which the provider then refuses
+    beside renderYamlToDirectory: found by the engine tier, whose harness sets KUBECONFIG."""
+    monkeypatch.setenv("KUBECONFIG", "/home/someone/.kube/config")
+
+    run = deploy("studio", {"cluster.target": "render", "cluster.renderDirectory": "/tmp/out"})
+
+    assert run.error is None
+    assert run.one("pulumi:providers:kubernetes").inputs.get("kubeconfig") == ""
 
 
 @pytest.mark.parametrize("refused", ["kubeconfig", "context", "cluster"])

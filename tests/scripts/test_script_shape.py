@@ -16,7 +16,7 @@ EXECUTABLES = sorted(path for path in SCRIPTS.iterdir() if path.is_file())
 # What may stand outside a function: comments, strict mode, constants and state, sourcing.
 DECLARATION = re.compile(
     r"(#.*|set -euo pipefail|(readonly |export )?[A-Z_]+=.*|readonly [A-Z_ ]+|unset [A-Z_ ]+"
-    r"|source \"\$SCRIPT_DIR/lib/[a-z]+\.sh\"|[a-z_]+\(\) \{.*\}|)"
+    r"|source \"\$SCRIPT_DIR/lib/[a-z_]+\.sh\"|[a-z_]+\(\) \{.*\}|)"
 )
 
 
