@@ -71,9 +71,11 @@ def require_providers(toolchain: Path, *names: str) -> None:
     """Skip, naming them, when the toolchain lacks providers the scenario needs."""
     missing = [name for name in missing_providers(toolchain) if name in names]
     if missing:
+        plural = len(missing) > 1
         pytest.skip(
-            f"needs the {', '.join(missing)} provider, which this toolchain lacks "
-            "(its Go module cannot be had here; a pulumi CLI that installs plugins has it)"
+            f"needs the {' and '.join(missing)} provider{'s' if plural else ''}, which this "
+            f"toolchain lacks ({'their Go modules' if plural else 'its Go module'} cannot be had "
+            "here; a pulumi CLI that installs plugins has them)"
         )
 
 
