@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Final
 
 import pulumi
-from pulumi_command import local
 
 from infra.cluster.kind_config import config_digest, kind_config_yaml
 from infra.paths import REPO_ROOT
@@ -62,6 +61,9 @@ class KindCluster(pulumi.ComponentResource):
         if cluster.registry.enabled:
             environment["KIND_REGISTRY_NAME"] = cluster.registry.name
             environment["KIND_REGISTRY_PORT"] = str(cluster.registry.host_port)
+
+        # Imported here: only the kind target uses pulumi-command.
+        from pulumi_command import local  # noqa: PLC0415
 
         self.command = local.Command(
             f"{name}-kind",

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Final
 
 import pulumi
-import pulumi_tls
 
 from infra.settings import GatewayTls
 
@@ -64,6 +63,10 @@ class GatewayCertificate(pulumi.ComponentResource):
         super().__init__(self.TYPE, name, None, opts)
         tls = args.settings
         child = pulumi.ResourceOptions(parent=self)
+        # Imported here, not at the top: only generated certificates use the tls provider, and
+        # its SDK costs every other run 70 ms (scripts/benchmark).
+        import pulumi_tls  # noqa: PLC0415
+
         ca_key = pulumi_tls.PrivateKey(
             "gateway-ca-key", algorithm=KEY_ALGORITHM, ecdsa_curve=KEY_CURVE, opts=child
         )

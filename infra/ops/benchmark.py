@@ -33,7 +33,6 @@ from typing import Final
 from infra.cli import EXIT_BAD_INPUT, whole_number
 from infra.offline.rendering import PLACEHOLDERS
 from infra.ops.engine import (
-    PLATFORM,
     EngineProject,
     ToolchainUnavailableError,
     install_toolchain,
@@ -41,6 +40,7 @@ from infra.ops.engine import (
     up,
 )
 from infra.ops.engine_floors import RENDER_DIRECTORY_KEY
+from infra.ops.engine_protocol import PLATFORM
 from infra.paths import REPO_ROOT
 from infra.settings import PROJECT, SUPPORTED_STACKS, read_stack_file
 
@@ -132,9 +132,7 @@ def engine_samples(
     fresh project: the operation's own time, the program's imports included."""
     secrets = {key: PLACEHOLDERS[key] for key in ("gatewayToken", "vectorSearchApiKey")}
     stack = what if what in SUPPORTED_STACKS else "studio"
-    project = EngineProject.create(
-        root, toolchain, stack, config, secrets if program == PLATFORM else {}, program=program
-    )
+    project = EngineProject.create(root, toolchain, stack, config, secrets, program=program)
     (previewed,) = project.run(preview())
     (applied,) = project.run(up())
     for result in (previewed, applied):

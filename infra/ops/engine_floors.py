@@ -22,7 +22,8 @@ def one_configmap() -> None:
     import pulumi_kubernetes as k8s  # noqa: PLC0415
 
     directory = pulumi.Config().require(RENDER_DIRECTORY_KEY)
-    provider = k8s.Provider("k8s", render_yaml_to_directory=directory)
+    # kubeconfig "": as the program's render provider (infra/cluster/provider.py says why).
+    provider = k8s.Provider("k8s", kubeconfig="", render_yaml_to_directory=directory)
     k8s.core.v1.ConfigMap(
         "floor",
         metadata={"name": "floor", "namespace": "default"},

@@ -21,10 +21,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pulumi import automation as auto
 
-from infra.ops.engine import EngineRequest, Operation, OperationResult, RunResults, Step
-from infra.settings import PROJECT
+from infra.ops.engine_protocol import EngineRequest, Operation, OperationResult, RunResults, Step
 
 
 def _program(reference: str) -> Callable[[], None]:
@@ -147,9 +147,10 @@ def _perform(stack: auto.Stack, operation: Operation) -> OperationResult:
 
 def main() -> int:
     request = EngineRequest.model_validate_json(sys.stdin.read())
+    project = yaml.safe_load((request.project_dir / "Pulumi.yaml").read_text())
     stack = auto.select_stack(
         request.stack,
-        project_name=PROJECT,
+        project_name=project["name"],
         program=_program(request.program),
         opts=auto.LocalWorkspaceOptions(
             work_dir=str(request.project_dir),
