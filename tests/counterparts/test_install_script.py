@@ -6,9 +6,7 @@ the cache it reuses, what it refuses, and that a failed build leaves nothing beh
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -17,15 +15,18 @@ from typing import Final
 import pytest
 
 from tests.conftest import PROJECT_DIR
+from tests.go_modules import inputs_digest, required_version
 
 SCRIPT: Final = PROJECT_DIR / "scripts" / "install-k8s-counterparts"
 MODULE: Final = PROJECT_DIR / "tools" / "k8s-counterparts"
+KWOK_MODULE: Final = PROJECT_DIR / "tools" / "kwok"
 TOOLS: Final = (
     "bash", "awk", "find", "sort", "xargs", "sha256sum", "cut", "mkdir", "mktemp", "chmod",
     "rm", "mv", "touch", "timeout", "basename", "dirname", "head",
 )  # fmt: skip
 BINARIES: Final = (
-    "etcd", "kube-apiserver", "kube-controller-manager", "kubectl", "kind-config-check",
+    "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl",
+    "kind-config-check", "kwok",
 )  # fmt: skip
 FAKE_GO: Final = """#!/bin/bash
 if [[ "$1 $2" == "env GOVERSION" ]]; then echo "${FAKE_GO_VERSION:-go1.26.0}"; exit 0; fi
@@ -35,25 +36,16 @@ exit 1
 
 
 def required(module: str) -> str:
-    match = re.search(rf"^\s+{re.escape(module)} (v\S+)", (MODULE / "go.mod").read_text(), re.M)
-    assert match, module
-    return match[1]
+    return required_version(MODULE, module)
 
 
 def cache_name() -> str:
-    """The script's directory name: versions from go.mod, then a digest of the module."""
-    files = sorted(
-        f"./{p.relative_to(MODULE)}"
-        for p in MODULE.rglob("*")
-        if p.is_file() and (p.suffix == ".go" or p.name in {"go.mod", "go.sum"})
-    )
-    listing = "".join(
-        f"{hashlib.sha256((MODULE / name).read_bytes()).hexdigest()}  {name}\n" for name in files
-    )
-    digest = hashlib.sha256(listing.encode()).hexdigest()[:12]
+    """The script's directory name: versions from the go.mod files, then a digest of both
+    modules."""
+    kwok = required_version(KWOK_MODULE, "sigs.k8s.io/kwok")
     return (
         f"kubernetes-{required('k8s.io/kubernetes')}-etcd-{required('go.etcd.io/etcd/server/v3')}"
-        f"-kind-{required('sigs.k8s.io/kind')}-{digest}"
+        f"-kind-{required('sigs.k8s.io/kind')}-kwok-{kwok}-{inputs_digest(MODULE, KWOK_MODULE)}"
     )
 
 

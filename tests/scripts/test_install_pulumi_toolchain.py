@@ -7,9 +7,7 @@ a writable copy, before its build), the cache it reuses, and what it refuses.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 import shutil
 from pathlib import Path
 from typing import Final
@@ -17,6 +15,7 @@ from typing import Final
 import pytest
 
 from tests.conftest import PROJECT_DIR
+from tests.go_modules import inputs_digest, required_version
 from tests.stub_tools import STUB, Result, Tools
 
 CLI_MODULE: Final = PROJECT_DIR / "tools" / "pulumi-cli"
@@ -68,33 +67,10 @@ esac
 """
 
 
-def required(module_dir: Path, module: str) -> str:
-    text = (module_dir / "go.mod").read_text()
-    match = re.search(rf"^\s*(?:require\s+)?{re.escape(module)} (v\S+)", text, re.M)
-    assert match, module
-    return match[1]
-
-
-def digest(*module_dirs: Path) -> str:
-    """The script's digest of the build modules (inputs_digest in scripts/lib/go_build.sh)."""
-    listing = ""
-    for module_dir in module_dirs:
-        files = sorted(
-            f"./{p.relative_to(module_dir)}"
-            for p in module_dir.rglob("*")
-            if p.is_file() and (p.suffix == ".go" or p.name in {"go.mod", "go.sum"})
-        )
-        listing += "".join(
-            f"{hashlib.sha256((module_dir / name).read_bytes()).hexdigest()}  {name}\n"
-            for name in files
-        )
-    return hashlib.sha256(listing.encode()).hexdigest()[:12]
-
-
 def built_cache(root: Path) -> Path:
-    cli = required(CLI_MODULE, "github.com/pulumi/pulumi/pkg/v3")
-    provider = required(PROVIDER_MODULE, "github.com/pulumi/pulumi-kubernetes/provider/v4")
-    name = f"pulumi-{cli}-kubernetes-{provider}-{digest(CLI_MODULE, PROVIDER_MODULE)}"
+    cli = required_version(CLI_MODULE, "github.com/pulumi/pulumi/pkg/v3")
+    provider = required_version(PROVIDER_MODULE, "github.com/pulumi/pulumi-kubernetes/provider/v4")
+    name = f"pulumi-{cli}-kubernetes-{provider}-{inputs_digest(CLI_MODULE, PROVIDER_MODULE)}"
     return root / name / "bin"
 
 

@@ -1,7 +1,8 @@
 // The build module of the real Kubernetes counterparts (scripts/install-k8s-counterparts):
-// kube-apiserver, kube-controller-manager and kubectl from k8s.io/kubernetes, etcd at the version
-// Kubernetes 1.34 is built and tested with, and kind-config-check (./cmd/kind-config-check),
-// which strictly decodes a kind config into sigs.k8s.io/kind's v1alpha4 types.
+// kube-apiserver, kube-controller-manager, kube-scheduler and kubectl from k8s.io/kubernetes, etcd
+// at the version Kubernetes 1.34 is built and tested with, and kind-config-check
+// (./cmd/kind-config-check), which strictly decodes a kind config into sigs.k8s.io/kind's v1alpha4
+// types. kwok, which needs newer k8s.io libraries, has a build module of its own (tools/kwok).
 //
 // k8s.io/kubernetes replaces its staging modules with ./staging/src/... paths, which a module
 // that requires it cannot use; the replace block below repeats them with the published
@@ -16,6 +17,7 @@ tool (
 	go.etcd.io/etcd/server/v3
 	k8s.io/kubernetes/cmd/kube-apiserver
 	k8s.io/kubernetes/cmd/kube-controller-manager
+	k8s.io/kubernetes/cmd/kube-scheduler
 	k8s.io/kubernetes/cmd/kubectl
 )
 
