@@ -1,11 +1,14 @@
-"""A real Kubernetes control plane on loopback: etcd, kube-apiserver, kube-controller-manager.
+"""A real Kubernetes control plane on loopback: etcd, kube-apiserver, kube-controller-manager,
+and, when asked for nodes, kube-scheduler and kwok.
 
 Built by ``scripts/install-k8s-counterparts`` (Kubernetes 1.34, like the kind node image). The
 API server runs as kind's does where it matters to the program: RBAC and Node authorization,
 Pod Security admission (labels on the namespace decide), NodeRestriction, privileged containers
 allowed by the server (so Pod Security, not a server flag, is what refuses them), and the
-controller manager with per-controller service account credentials. There are no nodes, so
-Pods are created and admitted but stay Pending.
+controller manager with per-controller service account credentials. Without nodes, Pods are
+created and admitted but stay Pending. With nodes (:class:`FakeNode`), the real kube-scheduler
+binds Pods to them and kwok plays their kubelets: Nodes turn Ready, Pods Running and Ready,
+and kwok's StorageClass (the default) provisions and binds claims, so readiness waits finish.
 
 Every process binds 127.0.0.1 on a port picked free, is started in its own session, and is
 stopped by its process id (TERM, then KILL after a bound). Every wait is bounded.
@@ -36,7 +39,80 @@ START_TIMEOUT_SECONDS: Final = 90.0
 STOP_TIMEOUT_SECONDS: Final = 15.0
 SERVICE_CIDR: Final = "10.96.0.0/16"  # kind's default
 ADMIN_USER: Final = "counterparts-admin"
+KWOK_USER: Final = "kwok-controller"
+KWOK_NODE_ANNOTATION: Final = "kwok.x-k8s.io/node"
+_ALL: Final = ["create", "delete", "get", "list", "patch", "update", "watch"]
+_READ: Final = ["get", "list", "watch"]
+# What kwok changes as the kubelet and provisioner of its Nodes (kwok's own roles, with `patch`
+# on persistentvolumes, which its volume role lacks and its provisioning uses).
+KWOK_RBAC: Final = json.dumps(
+    {
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": [
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "ClusterRole",
+                "metadata": {"name": KWOK_USER},
+                "rules": [
+                    {"apiGroups": [""], "resources": ["events", "pods", "persistentvolumes"],
+                     "verbs": _ALL},
+                    {"apiGroups": [""], "resources": ["nodes", "persistentvolumeclaims"],
+                     "verbs": [*_READ, "patch", "update"]},
+                    {"apiGroups": [""],
+                     "resources": ["nodes/status", "pods/status", "persistentvolumes/status",
+                                   "persistentvolumeclaims/status"],
+                     "verbs": ["patch", "update"]},
+                    {"apiGroups": ["storage.k8s.io"], "resources": ["storageclasses"],
+                     "verbs": _READ},
+                    {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": _ALL},
+                ],
+            },
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "ClusterRoleBinding",
+                "metadata": {"name": KWOK_USER},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                            "name": KWOK_USER},
+                "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User",
+                              "name": KWOK_USER}],
+            },
+        ],
+    }
+)  # fmt: skip
 PR_SET_PDEATHSIG: Final = 1  # <linux/prctl.h>
+
+
+@dataclass(frozen=True)
+class FakeNode:
+    """A Node that kwok runs: schedulable, no taints, with the labels the scheduler spreads
+    and selects on."""
+
+    name: str
+    zone: str
+    labels: tuple[tuple[str, str], ...] = ()
+
+    def manifest(self) -> dict[str, Any]:
+        return {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {
+                "name": self.name,
+                "annotations": {KWOK_NODE_ANNOTATION: "fake", "node.alpha.kubernetes.io/ttl": "0"},
+                "labels": {
+                    "kubernetes.io/arch": "amd64",
+                    "kubernetes.io/os": "linux",
+                    "kubernetes.io/hostname": self.name,
+                    "topology.kubernetes.io/zone": self.zone,
+                    **dict(self.labels),
+                },
+            },
+            # Room for every pod the stacks run; a status given on create is kept.
+            "status": {
+                "allocatable": {"cpu": "16", "memory": "64Gi", "pods": "110"},
+                "capacity": {"cpu": "16", "memory": "64Gi", "pods": "110"},
+            },
+        }
 
 
 class ControlPlaneError(RuntimeError):
@@ -267,17 +343,29 @@ class ControlPlane:
             Kubectl(bin_dir / "kubectl", work / "admin.kubeconfig", work / "kubectl-cache"),
         )
         _write_service_account_key(plane.service_account_key)
-        admin_token, manager_token = secrets.token_hex(16), secrets.token_hex(16)
-        tokens = work / "tokens.csv"
-        tokens.write_text(
-            f'{admin_token},{ADMIN_USER},uid-admin,"system:masters"\n'
-            f"{manager_token},system:kube-controller-manager,uid-kcm\n"
+        users = {
+            "admin": (ADMIN_USER, "uid-admin", ',"system:masters"'),
+            "controller-manager": ("system:kube-controller-manager", "uid-kcm", ""),
+            # The default RBAC already grants the scheduler what it does; kwok gets KWOK_RBAC.
+            "scheduler": ("system:kube-scheduler", "uid-scheduler", ""),
+            "kwok": (KWOK_USER, "uid-kwok", ""),
+        }
+        tokens = {name: secrets.token_hex(16) for name in users}
+        token_file = work / "tokens.csv"
+        token_file.write_text(
+            "".join(
+                f"{tokens[name]},{user},{uid}{groups}\n"
+                for name, (user, uid, groups) in users.items()
+            )
         )
-        tokens.chmod(0o600)
-        plane.kubectl.kubeconfig.write_text(_kubeconfig(plane.server, plane.ca_file, admin_token))
-        (work / "controller-manager.kubeconfig").write_text(
-            _kubeconfig(plane.server, plane.ca_file, manager_token)
+        token_file.chmod(0o600)
+        plane.kubectl.kubeconfig.write_text(
+            _kubeconfig(plane.server, plane.ca_file, tokens["admin"])
         )
+        for component in ("controller-manager", "scheduler", "kwok"):
+            (work / f"{component}.kubeconfig").write_text(
+                _kubeconfig(plane.server, plane.ca_file, tokens[component])
+            )
         plane.processes.append(
             Process.start(
                 f"kube-apiserver ({name})",
@@ -290,7 +378,7 @@ class ControlPlane:
                     f"--secure-port={port}",
                     f"--cert-dir={work / 'certs'}",
                     "--authorization-mode=Node,RBAC",
-                    f"--token-auth-file={tokens}",
+                    f"--token-auth-file={token_file}",
                     "--enable-admission-plugins=NodeRestriction,PodSecurity",
                     "--allow-privileged=true",
                     "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
@@ -334,6 +422,59 @@ class ControlPlane:
     def wait_for_controllers(self) -> None:
         wait_until(self._controllers_running, START_TIMEOUT_SECONDS, self.processes[1])
 
+    def launch_nodes(self, nodes: Sequence[FakeNode]) -> None:
+        """The real scheduler, and kwok as the kubelet of ``nodes`` and as a provisioner (its
+        StorageClass is the default); returns once every Node is Ready. One kwok for the
+        plane's whole life: a restarted kwok manages nothing until its old node leases expire
+        (up to 40 s) and may hand out pod addresses already in use."""
+        self.kubectl.run("apply", "-f", "-", stdin=KWOK_RBAC)
+        self.kubectl.run("apply", "-f", str(self.bin_dir / "kwok-storage-class.yaml"))
+        self.processes.append(
+            Process.start(
+                f"kube-scheduler ({self.name})",
+                [
+                    str(self.bin_dir / "kube-scheduler"),
+                    f"--kubeconfig={self.work / 'scheduler.kubeconfig'}",
+                    "--leader-elect=false",
+                    "--secure-port=0",  # no serving endpoint: nothing here scrapes it
+                ],
+                self.work / "kube-scheduler.log",
+            )
+        )
+        self.processes.append(
+            Process.start(
+                f"kwok ({self.name})",
+                [
+                    str(self.bin_dir / "kwok"),
+                    f"--kubeconfig={self.work / 'kwok.kubeconfig'}",
+                    f"--config={self.bin_dir / 'kwok-stages.yaml'}",
+                    "--manage-all-nodes=false",
+                    f"--manage-nodes-with-annotation-selector={KWOK_NODE_ANNOTATION}=fake",
+                    "--node-lease-duration-seconds=40",
+                    # Pod addresses; no --node-port or --server-address: kwok listens nowhere.
+                    "--cidr=10.244.0.0/16",
+                ],
+                self.work / "kwok.log",
+            )
+        )
+        self.kubectl.run(
+            "apply", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List",
+                                                  "items": [n.manifest() for n in nodes]}),
+        )  # fmt: skip
+        wait_until(lambda: self._nodes_ready(len(nodes)), START_TIMEOUT_SECONDS, self.processes[-1])
+
+    def _nodes_ready(self, count: int) -> bool:
+        listed = self.kubectl.run("get", "nodes", "-o", "json", check=False, timeout=10)
+        if listed.returncode != 0:
+            return False
+        ready = [
+            node
+            for node in json.loads(listed.stdout)["items"]
+            for condition in node.get("status", {}).get("conditions", [])
+            if condition["type"] == "Ready" and condition["status"] == "True"
+        ]
+        return len(ready) == count
+
     def _ready(self) -> bool:
         if not self.ca_file.exists():
             return False
@@ -353,9 +494,10 @@ class ControlPlane:
 
 @contextlib.contextmanager
 def control_planes(
-    bin_dir: Path, work: Path, names: Sequence[str]
+    bin_dir: Path, work: Path, names: Sequence[str], nodes: Sequence[FakeNode] = ()
 ) -> Iterator[dict[str, ControlPlane]]:
-    """One etcd and a control plane per name, started side by side; all stopped on exit."""
+    """One etcd and a control plane per name, started side by side, each with ``nodes`` (a
+    scheduler and kwok) when given; all stopped on exit."""
     etcd = Etcd.start(bin_dir, work / "etcd")
     planes: dict[str, ControlPlane] = {}
     try:
@@ -367,6 +509,9 @@ def control_planes(
             plane.launch_controller_manager()
         for plane in planes.values():
             plane.wait_for_controllers()
+        if nodes:
+            for plane in planes.values():
+                plane.launch_nodes(nodes)
         yield planes
     finally:
         for plane in planes.values():

@@ -28,6 +28,7 @@ BINARIES: Final = (
     "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl",
     "kind-config-check", "kwok",
 )  # fmt: skip
+KWOK_FILES: Final = ("kwok-stages.yaml", "kwok-storage-class.yaml")
 FAKE_GO: Final = """#!/bin/bash
 if [[ "$1 $2" == "env GOVERSION" ]]; then echo "${FAKE_GO_VERSION:-go1.26.0}"; exit 0; fi
 echo "go: cannot load k8s.io/kubernetes/cmd/kube-apiserver: fake failure" >&2
@@ -88,6 +89,8 @@ def test_a_complete_cache_is_used_at_once_without_go(path: Path, tmp_path: Path)
     for name in BINARIES:
         (cached / name).write_text("#!/bin/sh\n")
         (cached / name).chmod(0o755)
+    for name in KWOK_FILES:
+        (cached / name).write_text("kind: Stage\n")
     (cached / ".complete").touch()
 
     result = run(path, tmp_path / "cache")
@@ -95,6 +98,21 @@ def test_a_complete_cache_is_used_at_once_without_go(path: Path, tmp_path: Path)
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"{cached}\n"
     assert "using the cached counterparts" in result.stderr
+
+
+def test_a_cache_without_kwoks_stages_is_not_used(path: Path, tmp_path: Path) -> None:
+    """A cache an older script wrote (the binaries, no Stages) is built anew."""
+    partial = tmp_path / "cache" / cache_name()
+    partial.mkdir(parents=True)
+    for name in BINARIES:
+        (partial / name).write_text("#!/bin/sh\n")
+        (partial / name).chmod(0o755)
+    (partial / ".complete").touch()
+
+    result = run(path, tmp_path / "cache")
+
+    assert result.returncode == 3
+    assert "'go' is not on PATH" in result.stderr
 
 
 def test_a_cache_without_its_completion_stamp_is_not_used(path: Path, tmp_path: Path) -> None:

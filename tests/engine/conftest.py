@@ -6,8 +6,10 @@ toolchain lacks a provider a scenario needs (here: ``command`` for the kind targ
 generated certificates, whose modules the Go proxy refuses), that scenario alone skips, naming
 the provider; with a CLI that can install plugins, it runs.
 
-The existing-cluster scenarios deploy to a real control plane of the counterparts tier
-(etcd, kube-apiserver, kube-controller-manager; tests/counterparts/control_plane.py).
+The existing-cluster scenarios deploy to a real control plane of the counterparts tier (etcd,
+kube-apiserver, kube-controller-manager, kube-scheduler; tests/counterparts/control_plane.py)
+with three kwok nodes in two zones, on which Pods turn Ready and claims bind: `pulumi up`
+finishes on the provider's own readiness wait, as on a real cluster.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from infra.ops.engine import (
 from infra.settings import read_stack_file
 from tests.conftest import KNOWN_SECRETS, PROJECT_DIR, merge
 from tests.counterparts.conftest import counterparts_bin  # noqa: F401 (a fixture used here)
-from tests.counterparts.control_plane import ControlPlane, control_planes
+from tests.counterparts.control_plane import ControlPlane, FakeNode, control_planes
 
 TOOLCHAIN_TIMEOUT_SECONDS: Final = 3600
 TIER_TIMEOUT_SECONDS: Final = TOOLCHAIN_TIMEOUT_SECONDS + 600
@@ -36,6 +38,11 @@ TIER_TIMEOUT_SECONDS: Final = TOOLCHAIN_TIMEOUT_SECONDS + 600
 Every engine run inside has a bound of its own."""
 
 NewProject = Callable[..., EngineProject]
+NODES: Final = (
+    FakeNode("node-a1", "zone-a"),
+    FakeNode("node-a2", "zone-a"),
+    FakeNode("node-b1", "zone-b"),
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -114,9 +121,9 @@ def control_plane(
     counterparts_bin: Path,  # noqa: F811 (the fixture imported above)
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ControlPlane]:
-    """One real control plane for the existing-cluster scenarios; each scenario deploys to a
-    namespace of its own."""
+    """One real control plane, with nodes, for the existing-cluster scenarios; each scenario
+    deploys to a namespace of its own."""
     with control_planes(
-        counterparts_bin, tmp_path_factory.mktemp("engine-control-plane"), ["engine"]
+        counterparts_bin, tmp_path_factory.mktemp("engine-control-plane"), ["engine"], NODES
     ) as planes:
         yield planes["engine"]

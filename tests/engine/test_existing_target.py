@@ -1,13 +1,13 @@
 """`cluster.target: existing` under the real engine, against a real control plane.
 
-A first pass: both stacks preview (the provider's server-side dry run), `up` and preview again
-with nothing to change. Nothing here can run a pod (no scheduler or node in this tier), so the
-provider's readiness wait is switched off by a test-only transform (tests/engine/programs.py).
+Both stacks preview (the provider's server-side dry run), `up` (finishing on the provider's own
+readiness wait: the real scheduler places the pods on kwok's nodes, where they turn Ready, and
+kwok binds the claim) and preview again with nothing to change.
 """
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
 import pytest
 
@@ -17,8 +17,6 @@ from tests.conftest import KNOWN_SECRETS
 from tests.counterparts.control_plane import ControlPlane
 from tests.engine.conftest import NewProject
 from tests.engine.test_render_target import PROVIDED
-
-WITHOUT_READINESS_WAIT: Final = "tests.engine.programs:without_readiness_wait"
 
 
 def existing_overrides(stack: str) -> dict[str, Any]:
@@ -45,7 +43,6 @@ def test_preview_then_up_then_a_second_preview_that_changes_nothing(
         stack,
         existing_overrides(stack),
         existing_secrets(stack, control_plane),
-        program=WITHOUT_READINESS_WAIT,
     )
 
     planned, applied, again = project.run(preview(), up(), preview(expect_no_changes=True))

@@ -16,11 +16,7 @@ from infra.ops.engine import EngineProject, preview, up
 from tests.conftest import KNOWN_SECRETS
 from tests.counterparts.control_plane import ControlPlane
 from tests.engine.conftest import NewProject, stack_config
-from tests.engine.test_existing_target import (
-    WITHOUT_READINESS_WAIT,
-    existing_overrides,
-    existing_secrets,
-)
+from tests.engine.test_existing_target import existing_overrides, existing_secrets
 from tests.engine.test_render_target import render_overrides
 
 
@@ -63,7 +59,7 @@ def test_existing_target_keeps_every_secret_and_the_kubeconfig_out_of_state_and_
 ) -> None:
     secrets = existing_secrets("studio", control_plane)
     overrides = {**existing_overrides("studio"), "namespace": "engine-secrets"}
-    project = new_project("studio", overrides, secrets, program=WITHOUT_READINESS_WAIT)
+    project = new_project("studio", overrides, secrets)
 
     (result,) = project.run(up())
 
