@@ -3,7 +3,7 @@
 What every pod gets whatever the component: the restricted Pod Security Standard security
 context on pod and container, a read-only root filesystem with writable emptyDirs only where
 the spec asks, OpenTelemetry env, Prometheus annotations where the image serves metrics without
-credentials, topology spread when more than one replica may run, and a checksum annotation so
+credentials, topology spread on every Deployment, and a checksum annotation so
 the pods roll when the configuration or secrets they read at start change.
 """
 
@@ -25,7 +25,6 @@ from infra.workload.spec import (
     SecretVolume,
     Volume,
     WorkloadSpec,
-    most_replicas,
 )
 
 
@@ -189,8 +188,11 @@ def pod_template(spec: WorkloadSpec, ctx: PlatformContext) -> k8s.core.v1.PodTem
     }
     if spec.priority_class_name:
         pod_spec["priority_class_name"] = spec.priority_class_name
-    if most_replicas(spec.settings) > 1:
-        # ScheduleAnyway: a one-node cluster still runs every replica; more nodes spread them.
+    if spec.kind == "Deployment":
+        # On every Deployment, whatever its replicas: a constraint added only above one replica
+        # changed the pod template, so scaling 1 -> 2 rolled the running pod (found by the
+        # engine tier, tests/engine/test_second_day.py). ScheduleAnyway: a one-node cluster
+        # still runs every replica; more nodes spread them.
         pod_spec["topology_spread_constraints"] = [
             {
                 "max_skew": 1,

@@ -168,12 +168,6 @@ class WorkloadSpec:
         return next(port.container_port for port in self.ports if port.name == name)
 
 
-def most_replicas(settings: Workload) -> int:
-    if settings.autoscaling.enabled:
-        return settings.autoscaling.max_replicas
-    return settings.replicas
-
-
 def least_replicas(settings: Workload) -> int:
     if settings.autoscaling.enabled:
         return settings.autoscaling.min_replicas

@@ -82,3 +82,21 @@ def test_the_mock_engine_refuses_what_the_real_provider_refuses_beside_render(
         check_kubernetes_provider({"renderYamlToDirectory": "/out", refused: "x"})
     check_kubernetes_provider({"renderYamlToDirectory": "/out"})
     check_kubernetes_provider({refused: "x"})
+
+
+def test_the_provider_updates_secrets_in_place_whatever_the_environment_says(
+    deploy: Deploy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rotated secret is an in-place update (its pods roll by checksum), and a machine's
+    PULUMI_K8S_* variables cannot change the provider's behaviour."""
+    for variable in ("ENABLE_SECRET_MUTABLE", "ENABLE_CONFIGMAP_MUTABLE"):
+        monkeypatch.setenv(f"PULUMI_K8S_{variable}", "false")
+    for variable in ("ENABLE_PATCH_FORCE", "UPSERT_EXISTING_OBJECTS", "SKIP_UPDATE_UNREACHABLE"):
+        monkeypatch.setenv(f"PULUMI_K8S_{variable}", "true")
+
+    inputs = deploy("studio").one("pulumi:providers:kubernetes").inputs
+
+    assert inputs["enableSecretMutable"] in (True, "true")
+    assert inputs["enableConfigMapMutable"] in (True, "true")
+    for name in ("enablePatchForce", "upsertExistingObjects", "skipUpdateUnreachable"):
+        assert inputs[name] in (False, "false"), name

@@ -151,12 +151,19 @@ def test_no_kubernetes_object_is_left_without_a_component(studio: ProgramRun) ->
     assert loose == []
 
 
-def test_one_replica_means_no_disruption_budget_no_autoscaler_no_spread(
-    studio: ProgramRun,
-) -> None:
+def test_one_replica_means_no_disruption_budget_and_no_autoscaler(studio: ProgramRun) -> None:
     assert studio.of_type("kubernetes:policy/v1:PodDisruptionBudget") == []
     assert studio.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler") == []
-    assert "topologySpreadConstraints" not in pod_template(studio, "gateway")["spec"]
+
+
+def test_the_pod_template_does_not_depend_on_the_replica_count(deploy: Deploy) -> None:
+    """Scaling must not roll the running pods: the template is the same at 1 and 3 replicas
+    (a spread constraint added only above one replica did roll them, on the real engine)."""
+    one = pod_template(deploy("studio"), "gateway")
+    three = pod_template(deploy("studio", {"gateway.replicas": 3}), "gateway")
+
+    assert one == three
+    assert one["spec"]["topologySpreadConstraints"][0]["topologyKey"] == "kubernetes.io/hostname"
 
 
 def test_rollouts_never_go_below_the_desired_replicas(studio: ProgramRun) -> None:
