@@ -60,12 +60,17 @@ class OperationResult(BaseModel):
     def steps_of(self, op: str) -> list[Step]:
         return [step for step in self.steps if step.op == op]
 
-    def step(self, name: str, type_suffix: str = "") -> Step:
-        """The one step for the resource named ``name`` (of a type ending in ``type_suffix``)."""
-        found = [s for s in self.steps if s.name == name and s.type.endswith(type_suffix)]
-        if len(found) != 1:
-            raise AssertionError(f"expected one step for {name}, found {found}")
-        return found[0]
+    def op(self, name: str, type_suffix: str = "") -> str:
+        """What the engine did to one resource: ``replace`` when its steps replace it (a
+        replacement is two or three steps), else its one step's operation."""
+        ops = {s.op for s in self.steps if s.name == name and s.type.endswith(type_suffix)}
+        if not ops:
+            raise AssertionError(f"no step for {name} ({type_suffix or 'any type'})")
+        if ops & {"replace", "create-replacement", "delete-replaced"}:
+            return "replace"
+        if len(ops) != 1:
+            raise AssertionError(f"{name}: several operations {sorted(ops)}")
+        return ops.pop()
 
     def changed(self) -> dict[str, int]:
         return {op: count for op, count in self.changes.items() if op != "same" and count}

@@ -25,7 +25,7 @@ def test_preview_of_each_stack_as_its_file_says_plans_the_kind_cluster(
     (result,) = project.run(preview())
 
     assert result.ok, result.error
-    assert result.step(stack, "command:local:Command").op == "create"
+    assert result.op(stack, "command:local:Command") == "create"
 
 
 def test_homelab_renders_with_a_generated_certificate(
@@ -42,4 +42,4 @@ def test_homelab_renders_with_a_generated_certificate(
     assert applied.ok, applied.error
     assert again.ok, again.error
     assert (out / "homelab" / "1-manifest").is_dir()
-    assert applied.step("gateway-ca-key", "tls:index/privateKey:PrivateKey").op == "create"
+    assert applied.op("gateway-ca-key", "tls:index/privateKey:PrivateKey") == "create"

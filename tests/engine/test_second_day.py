@@ -8,12 +8,14 @@ putting it back; the README's table "What `pulumi up` does when you change X" is
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Final
 
 import pytest
 
-from infra.ops.engine import EngineProject, OperationResult, preview, up
+from infra.ops.engine import EngineProject, destroy, preview, up
+from infra.ops.engine_protocol import OperationResult
 from tests.counterparts.control_plane import ControlPlane
 from tests.engine.conftest import stack_config
 from tests.engine.test_existing_target import existing_overrides, existing_secrets
@@ -71,7 +73,7 @@ def deployed(
 
 
 def planned(result: OperationResult, name: str, type_suffix: str) -> str:
-    return result.step(name, type_suffix).op
+    return result.op(name, type_suffix)
 
 
 def test_a_second_up_changes_nothing(deployed: Deployed) -> None:
@@ -128,3 +130,55 @@ def test_a_new_gateway_token_updates_its_secret_and_rolls_the_gateway(
     assert deployed.live("secret", "gateway-config")["metadata"]["uid"] == old, "in place"
     assert before.isdisjoint(deployed.pods("gateway")), "the gateway pods rolled"
     assert set(deployed.pods("mcp")), "others untouched"
+
+
+def test_a_new_storage_size_replaces_the_claim_and_its_statefulset_on_studio(
+    deployed: Deployed,
+) -> None:
+    """kind's local-path volumes cannot grow in place, so a new size is a new claim: the
+    engine deletes the StatefulSet and the claim, then creates both (studio's data is gone;
+    homelab's claim is protected, below)."""
+    old = deployed.live("pvc", "vector-search-data")["metadata"]["uid"]
+
+    plan, applied = deployed.change(**{"vectorSearch.storage": {"size": "3Gi"}})
+
+    assert planned(plan, "vector-search-data", ":PersistentVolumeClaim") == "replace"
+    assert planned(plan, "vector-search", ":StatefulSet") == "replace"
+    assert applied.ok, applied.error
+    claim = deployed.live("pvc", "vector-search-data")
+    assert claim["metadata"]["uid"] != old
+    assert claim["status"]["phase"] == "Bound"
+    assert claim["spec"]["resources"]["requests"]["storage"] == "3Gi"
+    assert deployed.live("statefulset", "vector-search")["status"]["readyReplicas"] == 1
+    deployed.restore()
+
+
+def test_a_new_namespace_replaces_every_object(deployed: Deployed) -> None:
+    plan, applied = deployed.change(namespace="day2-moved")
+
+    assert planned(plan, "namespace", "core/v1:Namespace") == "replace"
+    namespaced = [s for s in plan.steps if s.type.startswith("kubernetes:") and s.op != "same"]
+    assert {s.op for s in namespaced} <= {"replace", "create-replacement", "delete-replaced"}
+    assert applied.ok, applied.error
+    assert set(deployed.pods("gateway", "day2-moved"))
+    namespaces = deployed.plane.kubectl.json("get", "namespaces")["items"]
+    assert NAMESPACE not in [
+        n["metadata"]["name"] for n in namespaces if not n["metadata"].get("deletionTimestamp")
+    ]
+    deployed.overrides["namespace"] = "day2-moved"
+
+
+def test_destroy_leaves_nothing_of_studio(deployed: Deployed) -> None:
+    namespace = deployed.overrides["namespace"]
+
+    (destroyed,) = deployed.project.run(destroy())
+
+    assert destroyed.ok, destroyed.error
+    left = deployed.plane.kubectl.run(
+        "get", "all,pvc,secrets,networkpolicies,serviceaccounts", "-n", namespace,
+        "-o", "name", "--ignore-not-found",
+    ).stdout.split()  # fmt: skip
+    assert [name for name in left if not name.startswith("serviceaccount/default")] == []
+    state = json.loads(deployed.project.cli("stack", "export").stdout)
+    kept = [r["type"] for r in state["deployment"].get("resources") or []]
+    assert kept in ([], ["pulumi:pulumi:Stack"])
