@@ -55,7 +55,12 @@ class PlatformNamespace(pulumi.ComponentResource):
                     "pod-security.kubernetes.io/warn": "restricted",
                 },
             },
-            opts=options,
+            # Protected with the data claim: deleting a namespace deletes what is in it, so an
+            # unprotected one let a new `namespace` (a replace) delete the protected claim with
+            # it (found by the engine tier). Now that replace, and `pulumi destroy`, stop here.
+            opts=options.merge(
+                pulumi.ResourceOptions(protect=settings.vector_search.storage.protect)
+            ),
         )
         self.name = namespace.metadata.name
         k8s.networking.v1.NetworkPolicy(

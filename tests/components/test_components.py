@@ -117,6 +117,20 @@ def test_vector_search_is_a_statefulset_on_a_protected_claim(deploy: Deploy) -> 
     assert as_int(statefulset.inputs["spec"]["replicas"]) == 1
 
 
+@pytest.mark.parametrize("stack", ["studio", "homelab"])
+def test_the_namespace_is_protected_exactly_when_the_data_claim_is(
+    deploy: Deploy, stack: str
+) -> None:
+    """Deleting a namespace deletes the claim in it: on the real engine an unprotected namespace
+    let a new `namespace` setting delete homelab's protected data."""
+    run = deploy(stack)
+    claim = run.one("kubernetes:core/v1:PersistentVolumeClaim", "vector-search-data")
+    namespace = run.one("kubernetes:core/v1:Namespace", "namespace")
+
+    assert namespace.protect is claim.protect
+    assert namespace.protect is (stack == "homelab")
+
+
 def test_studio_volume_is_not_protected_and_storage_class_is_configurable(
     deploy: Deploy,
 ) -> None:

@@ -64,6 +64,29 @@ def test_a_new_storage_size_is_refused_and_the_claim_kept(
     assert again.ok, again.error
 
 
+def test_a_new_namespace_is_refused_before_anything_changes(
+    homelab: tuple[EngineProject, dict[str, Any]], control_plane: ControlPlane
+) -> None:
+    project, overrides = homelab
+    before = claim_uid(control_plane)
+    project.configure(stack_config("homelab", {**overrides, "namespace": "day2-homelab-moved"}))
+
+    (refused,) = project.run(up())
+
+    assert not refused.ok
+    refusal = "\n".join(refused.diagnostics)
+    # The namespace is protected with the claim: deleting it would delete the claim too.
+    assert "as it is currently marked for protection" in refusal
+    assert "core/v1:Namespace::namespace" in refusal
+    assert refused.changed() == {}, "nothing was created or replaced"
+    assert claim_uid(control_plane) == before
+    namespaces = control_plane.kubectl.json("get", "namespaces")["items"]
+    assert "day2-homelab-moved" not in [n["metadata"]["name"] for n in namespaces]
+    project.configure(stack_config("homelab", overrides))
+    (again,) = project.run(preview(expect_no_changes=True))
+    assert again.ok, again.error
+
+
 def test_destroy_stops_at_the_protected_claim_and_keeps_it_and_its_namespace(
     homelab: tuple[EngineProject, dict[str, Any]], control_plane: ControlPlane
 ) -> None:
