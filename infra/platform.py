@@ -19,14 +19,15 @@ from infra.components.metrics_server import MetricsServer, MetricsServerArgs
 from infra.components.vector_search import VectorSearch, VectorSearchArgs
 from infra.observability import phase
 from infra.settings import StackSecrets, StackSettings
-from infra.workload import MANAGED_BY, PART_OF, PlatformContext
+from infra.workload import MANAGED_BY, PART_OF, PlatformContext, ServiceType
 
 REGISTRY_HELP: Final = "https://kind.sigs.k8s.io/docs/user/local-registry/"
 
 
 class PlatformNamespace(pulumi.ComponentResource):
-    """The namespace, enforcing Pod Security "restricted" and denying all traffic by default;
-    each workload's own NetworkPolicy then allows exactly its flows."""
+    """The namespace, enforcing Pod Security "restricted" and denying all traffic by default
+    (each workload's own NetworkPolicy then allows exactly its flows), and the platform-wide
+    objects beside it: the PriorityClass when ``priorityClass.create``, kind's registry note."""
 
     TYPE: Final = "agent-platform:platform:Namespace"
 
@@ -69,6 +70,27 @@ class PlatformNamespace(pulumi.ComponentResource):
             spec={"pod_selector": {}, "policy_types": ["Ingress", "Egress"]},
             opts=options,
         )
+        self.priority_class_name: pulumi.Output[str] | None = None
+        priority = settings.priority_class
+        if priority.create:
+            created = k8s.scheduling.v1.PriorityClass(
+                "priority-class",
+                metadata={
+                    "name": priority.name,
+                    "labels": {
+                        "app.kubernetes.io/part-of": PART_OF,
+                        "app.kubernetes.io/managed-by": MANAGED_BY,
+                    },
+                },
+                value=priority.value,
+                global_default=False,
+                preemption_policy="PreemptLowerPriority",
+                description=(
+                    "agent-platform workloads: placed before, and may preempt, lower-priority work"
+                ),
+                opts=options,
+            )
+            self.priority_class_name = created.metadata.name
         registry = settings.cluster.registry
         if settings.cluster.target == "kind" and registry.enabled:
             # KEP-1755: tells tools (tilt, skaffold, ...) where to push images for this cluster.
@@ -83,6 +105,14 @@ class PlatformNamespace(pulumi.ComponentResource):
                 opts=options,
             )
         self.register_outputs({"name": self.name})
+
+
+def gateway_service_type(settings: StackSettings) -> ServiceType:
+    """kind maps a host port to a NodePort; an existing cluster gets a LoadBalancer when the
+    exposure says so; an Ingress or HTTPRoute reaches the ClusterIP Service."""
+    if settings.cluster.target == "kind":
+        return "NodePort"
+    return "LoadBalancer" if settings.gateway.exposure.type == "loadBalancer" else "ClusterIP"
 
 
 def gateway_url(settings: StackSettings, in_cluster: pulumi.Output[str]) -> pulumi.Output[str]:
@@ -109,6 +139,7 @@ def deploy_platform(
         otlp_endpoint=settings.observability.otlp_url,
         otlp_port=settings.observability.otlp_port,
         metrics_namespace=settings.observability.metrics_namespace,
+        priority_class_name=namespace.priority_class_name,
     )
     mcp_uses_embedding = settings.mcp.use_embedding_service
 
@@ -153,7 +184,7 @@ def deploy_platform(
                 vector_search=vector_search.endpoint,
                 mcp=mcp.endpoint,
                 tls_key=secrets.gateway_tls_key,
-                service_type="NodePort" if settings.cluster.target == "kind" else "ClusterIP",
+                service_type=gateway_service_type(settings),
             ),
         )
 

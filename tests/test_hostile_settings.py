@@ -713,6 +713,7 @@ SECRET_MARKED: dict[str, Any] = {
     "mcp": {"image": f"mcp/qdrant:{SENTINEL}"},
     "observability": {"otlpEndpoint": f"http://{SENTINEL}.observability:4318"},
     "budget": {"cpu": "1", "memory": "2Gi"},
+    "priorityClass": {"name": SENTINEL},
 }
 
 
@@ -777,6 +778,13 @@ NULL_MEANS_UNSET = {
     "vectorSearch.snapshots.endpoint": None,
     "observability.otlpEndpoint": None,
     "observability.metricsNamespace": None,
+    "gateway.priorityClassName": None,
+    "embedding.priorityClassName": None,
+    "vectorSearch.priorityClassName": None,
+    "mcp.priorityClassName": None,
+    "gateway.exposure.ingressClassName": None,
+    "gateway.exposure.host": None,
+    "gateway.exposure.tlsSecretName": None,
 }
 """Fields whose documented meaning includes null (unset, or for metricsNamespace: nobody)."""
 
@@ -942,6 +950,7 @@ def test_stack_file_that_is_not_a_stack_file_is_bad_input(
 # 5. Free text: no control characters anywhere
 # --------------------------------------------------------------------------------------------
 
+WORKLOADS = ("gateway", "embedding", "vectorSearch", "mcp")
 VALID_TEXT = {
     "cluster.context": "kind-studio",
     "embedding.revision": "main",
@@ -952,10 +961,32 @@ VALID_TEXT = {
     "mcp.command[0]": "mcp-server-qdrant",
     "gateway.tls.dnsNames[0]": "homelab.lan",
     "gateway.tls.ipAddresses[0]": "192.168.1.10",
+    **{f"{workload}.priorityClassName": "batch-high" for workload in WORKLOADS},
+    "gateway.exposure.ingressClassName": "nginx",
+    "gateway.exposure.host": "agents.example.com",
+    "gateway.exposure.tlsSecretName": "agents-tls",
+    "gateway.exposure.hostnames[0]": "agents.example.com",
+    "gateway.exposure.loadBalancerSourceRanges[0]": "192.168.0.0/16",
+}
+_EXISTING: dict[str, Any] = {"cluster": {"target": "existing"}}
+_INGRESS: dict[str, Any] = {
+    **_EXISTING,
+    "gateway": {"exposure": {"type": "ingress", "host": "a.example.com", "tlsSecretName": "t"}},
 }
 VALID_WITH: dict[str, dict[str, Any]] = {
     "gateway.tls.dnsNames[0]": {"gateway": {"tls": {"mode": "generated"}}},
     "gateway.tls.ipAddresses[0]": {"gateway": {"tls": {"mode": "generated"}}},
+    "gateway.exposure.ingressClassName": _INGRESS,
+    "gateway.exposure.host": _INGRESS,
+    "gateway.exposure.tlsSecretName": _INGRESS,
+    "gateway.exposure.hostnames[0]": {
+        "cluster": {"target": "existing", "plainHttpBehindTlsProxy": True},
+        "gateway": {"exposure": {"type": "httpRoute", "parentRefs": [{"name": "shared"}]}},
+    },
+    "gateway.exposure.loadBalancerSourceRanges[0]": {
+        "cluster": {"target": "existing", "plainHttpBehindTlsProxy": True},
+        "gateway": {"exposure": {"type": "loadBalancer"}},
+    },
 }
 """What a text field needs around it to be valid at all (SANs: a generated certificate)."""
 
@@ -969,6 +1000,8 @@ def _text_fields() -> Iterator[tuple[str, str]]:
             continue
         value: Any = defaults
         for part in path:
+            if not value:  # an unset block or an empty list: nothing to walk into
+                break
             value = value[part]
         if isinstance(value, str):
             yield key, value

@@ -35,6 +35,7 @@ from infra.workload import (
     Probes,
     ScratchVolume,
     SecretVolume,
+    ServiceType,
     WorkloadSpec,
     build_workload,
     checksum,
@@ -59,7 +60,7 @@ class GatewayArgs:
     embedding: Endpoint
     vector_search: Endpoint
     mcp: Endpoint
-    service_type: Literal["ClusterIP", "NodePort"] = "ClusterIP"
+    service_type: ServiceType = "ClusterIP"
     tls_key: pulumi.Output[str] | None = None
     """The key of ``settings.tls.certificate`` (``gateway.tls.mode: provided``)."""
 
@@ -145,6 +146,7 @@ class Gateway(pulumi.ComponentResource):
             volumes.append(SecretVolume("tls", TLS_DIR, tls_secret.metadata.name))
             rolls_on += [tls.chain, tls.key]
         port = "https" if tls else "http"
+        exposure = settings.exposure
         scheme: Literal["HTTP", "HTTPS"] = "HTTPS" if tls else "HTTP"
         spec = WorkloadSpec(
             component=COMPONENT,
@@ -153,6 +155,8 @@ class Gateway(pulumi.ComponentResource):
             ports=(ContainerPort(port, settings.port, settings.service_port),),
             service_type=args.service_type,
             node_ports={port: settings.node_port} if args.service_type == "NodePort" else {},
+            service_annotations=exposure.annotations if exposure.type == "loadBalancer" else {},
+            load_balancer_source_ranges=exposure.load_balancer_source_ranges,
             # The kubelet does not verify the certificate of an HTTPS probe.
             probes=Probes(
                 liveness=HttpProbe("/healthz", port, scheme),
@@ -172,6 +176,7 @@ class Gateway(pulumi.ComponentResource):
             ),
         )
         workload = build_workload(spec, ctx, self)
+        self._expose(settings, ctx, workload.service, port, options)
         self.service_name = workload.service.metadata.name
         self.endpoint = dataclasses.replace(workload.endpoint, scheme="https" if tls else "http")
         self.url = self.endpoint.url
@@ -179,6 +184,90 @@ class Gateway(pulumi.ComponentResource):
             pulumi.Output.from_input(tls.ca_certificate) if tls is not None else None
         )
         self.register_outputs({"serviceName": self.service_name, "url": self.url})
+
+    def _expose(
+        self,
+        settings: GatewaySettings,
+        ctx: PlatformContext,
+        service: k8s.core.v1.Service,
+        port: str,
+        options: pulumi.ResourceOptions,
+    ) -> None:
+        """The way in from outside an existing cluster that ``gateway.exposure`` names: an
+        Ingress or a Gateway API HTTPRoute to the gateway's Service (a LoadBalancer is the
+        Service itself)."""
+        exposure = settings.exposure
+        metadata: k8s.meta.v1.ObjectMetaArgsDict = {
+            "name": COMPONENT,
+            "namespace": ctx.namespace,
+            "labels": component_labels(COMPONENT, APP, ctx),
+        }
+        if exposure.type == "ingress" and exposure.host is not None:
+            ingress_spec: k8s.networking.v1.IngressSpecArgsDict = {
+                "rules": [
+                    {
+                        "host": exposure.host,
+                        "http": {
+                            "paths": [
+                                {
+                                    "path": "/",
+                                    "path_type": "Prefix",
+                                    "backend": {
+                                        "service": {
+                                            "name": service.metadata.name,
+                                            "port": {"name": port},
+                                        }
+                                    },
+                                }
+                            ]
+                        },
+                    }
+                ]
+            }
+            if exposure.ingress_class_name is not None:
+                ingress_spec["ingress_class_name"] = exposure.ingress_class_name
+            if exposure.tls_secret_name is not None:
+                ingress_spec["tls"] = [
+                    {"hosts": [exposure.host], "secret_name": exposure.tls_secret_name}
+                ]
+            k8s.networking.v1.Ingress(
+                "gateway-ingress",
+                metadata={**metadata, "annotations": dict(exposure.annotations)}
+                if exposure.annotations
+                else metadata,
+                spec=ingress_spec,
+                opts=options,
+            )
+        if exposure.type == "httpRoute":
+            parents = [
+                {
+                    "name": parent.name,
+                    **({"namespace": parent.namespace} if parent.namespace else {}),
+                    **({"sectionName": parent.section_name} if parent.section_name else {}),
+                }
+                for parent in exposure.parent_refs
+            ]
+            route_spec: dict[str, object] = {
+                "parentRefs": parents,
+                "rules": [
+                    {
+                        "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                        "backendRefs": [
+                            {"name": service.metadata.name, "port": settings.service_port}
+                        ],
+                    }
+                ],
+            }
+            if exposure.hostnames:
+                route_spec["hostnames"] = list(exposure.hostnames)
+            k8s.apiextensions.CustomResource(
+                "gateway-route",
+                api_version="gateway.networking.k8s.io/v1",
+                kind="HTTPRoute",
+                metadata=metadata,
+                spec=route_spec,
+                opts=options,
+            )
 
     def _tls(self, args: GatewayArgs) -> _Tls | None:
         """The chain and key the gateway serves, or None when ``gateway.tls.mode`` is off."""

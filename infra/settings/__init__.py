@@ -17,7 +17,7 @@ uses, so callers import from ``infra.settings`` alone:
 """
 
 from infra.settings.cluster import KIND_NODE_IMAGE, ClusterSettings
-from infra.settings.gateway import GatewaySettings, GatewayTls
+from infra.settings.gateway import GatewayExposure, GatewaySettings, GatewayTls
 from infra.settings.loading import (
     ConfigError,
     StackError,
@@ -31,8 +31,10 @@ from infra.settings.models import (
     EmbeddingSettings,
     McpSettings,
     ObservabilitySettings,
+    PriorityClassSettings,
     Quantities,
     Resources,
+    Toleration,
     VectorSearchSettings,
     Workload,
 )
@@ -70,17 +72,20 @@ __all__ = [
     "ClusterSettings",
     "ConfigError",
     "EmbeddingSettings",
+    "GatewayExposure",
     "GatewaySettings",
     "GatewayTls",
     "HttpUrl",
     "McpSettings",
     "ObservabilitySettings",
+    "PriorityClassSettings",
     "Quantities",
     "Resources",
     "StackError",
     "StackName",
     "StackSecrets",
     "StackSettings",
+    "Toleration",
     "VectorSearchSettings",
     "Workload",
     "check_stack",

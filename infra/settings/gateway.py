@@ -9,7 +9,9 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
+from infra.settings.labels import AnnotationValue, Cidr, IngressClassName, LabelKey
 from infra.settings.models import Model, Resources, Workload, default_resources
+from infra.settings.names import KubernetesName
 from infra.settings.tls import CertificateChain, DnsName, IpAddress
 from infra.settings.values import Image, NginxSize, Port, UnprivilegedPort
 
@@ -69,6 +71,68 @@ class GatewayTls(Model):
         return self
 
 
+class RouteParent(Model):
+    """A Gateway (Gateway API) an HTTPRoute attaches to, and optionally one of its listeners."""
+
+    name: KubernetesName
+    namespace: KubernetesName | None = None
+    section_name: KubernetesName | None = None
+
+
+class GatewayExposure(Model):
+    """``gateway.exposure``: how clients outside an existing cluster reach the gateway (kind
+    maps a host port to its NodePort instead). The fields of the other types stay unset."""
+
+    type: Literal["clusterIP", "loadBalancer", "ingress", "httpRoute"] = "clusterIP"
+    annotations: dict[LabelKey, AnnotationValue] = Field(default_factory=dict, max_length=50)
+    """loadBalancer: the Service's, for its controller; ingress: the Ingress's."""
+    load_balancer_source_ranges: tuple[Cidr, ...] = Field((), max_length=100)
+    """loadBalancer: the client networks allowed (empty: any)."""
+    ingress_class_name: IngressClassName | None = None
+    """ingress: ``ingressClassName`` (the cluster's default class when unset)."""
+    host: DnsName | None = None
+    """ingress: the host clients use (required)."""
+    tls_secret_name: KubernetesName | None = None
+    """ingress: a ``kubernetes.io/tls`` Secret of the host in the platform's namespace."""
+    parent_refs: tuple[RouteParent, ...] = Field((), max_length=16)
+    """httpRoute: the Gateways it attaches to (at least one)."""
+    hostnames: tuple[DnsName, ...] = Field((), max_length=16)
+    """httpRoute: the hostnames it matches (empty: the listener's)."""
+
+    @model_validator(mode="after")
+    def _fields_of_the_type(self) -> Self:
+        used = {
+            "annotations": bool(self.annotations),
+            "loadBalancerSourceRanges": bool(self.load_balancer_source_ranges),
+            "ingressClassName": self.ingress_class_name is not None,
+            "host": self.host is not None,
+            "tlsSecretName": self.tls_secret_name is not None,
+            "parentRefs": bool(self.parent_refs),
+            "hostnames": bool(self.hostnames),
+        }
+        allowed = {
+            "clusterIP": set(),
+            "loadBalancer": {"annotations", "loadBalancerSourceRanges"},
+            "ingress": {"annotations", "ingressClassName", "host", "tlsSecretName"},
+            "httpRoute": {"parentRefs", "hostnames"},
+        }[self.type]
+        stray = [name for name, set_ in used.items() if set_ and name not in allowed]
+        if stray:
+            raise ValueError(
+                f"{', '.join(stray)} do not apply to type {self.type}; remove them, or set the "
+                "type they belong to"
+            )
+        if self.type == "ingress" and self.host is None:
+            raise ValueError("type ingress needs host: the name clients use")
+        if self.type == "httpRoute" and not self.parent_refs:
+            raise ValueError("type httpRoute needs parentRefs: the Gateway(s) it attaches to")
+        return self
+
+    @property
+    def from_outside(self) -> bool:
+        return self.type != "clusterIP"
+
+
 class GatewaySettings(Workload):
     image: Image = "nginxinc/nginx-unprivileged:1.28.0-alpine"
     resources: Resources = default_resources("50m", "32Mi", "500m", "128Mi")
@@ -82,6 +146,7 @@ class GatewaySettings(Workload):
     """1k to 1g; 0 (nginx: no limit) is refused."""
     upstream_timeout_seconds: int = Field(60, ge=1, le=3600)
     tls: GatewayTls = GatewayTls()
+    exposure: GatewayExposure = GatewayExposure()
 
     @model_validator(mode="after")
     def _ports_differ(self) -> Self:

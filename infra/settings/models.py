@@ -6,7 +6,7 @@ gateway's :mod:`infra.settings.gateway`: each is large enough to be read on its 
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -17,6 +17,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from infra.quantity import millicores, parse_quantity
+from infra.settings.labels import LabelKey, LabelValue, PriorityClassName
 from infra.settings.names import KubernetesName, ModelId, StorageClassName
 from infra.settings.text import (
     BucketName,
@@ -87,6 +88,38 @@ class Autoscaling(Model):
         return self
 
 
+class Toleration(Model):
+    """One toleration, as a pod spec writes it; the combinations the API server would refuse
+    are refused here, before anything is created."""
+
+    key: LabelKey | None = None
+    operator: Literal["Equal", "Exists"] = "Equal"
+    value: LabelValue | None = None
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
+    toleration_seconds: int | None = Field(None, ge=0, le=31_536_000)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.operator == "Exists" and self.value:
+            raise ValueError("operator Exists takes no value; remove value, or use Equal")
+        if self.key is None and self.operator != "Exists":
+            raise ValueError("a toleration without a key must use operator: Exists (all taints)")
+        if self.toleration_seconds is not None and self.effect != "NoExecute":
+            raise ValueError("tolerationSeconds applies only to effect: NoExecute")
+        return self
+
+
+class PriorityClassSettings(Model):
+    """``priorityClass``: a PriorityClass the program creates for the platform's workloads
+    (those without a ``priorityClassName`` of their own), so the scheduler places them before,
+    and may preempt, batch work of lower priority."""
+
+    create: bool = False
+    name: PriorityClassName = "agent-platform"
+    value: int = Field(100_000, ge=-2_147_483_648, le=1_000_000_000)
+    """Kubernetes keeps values above 1e9 for its own system classes."""
+
+
 class Workload(Model):
     """What every component shares; each component model adds what is special to it."""
 
@@ -94,6 +127,12 @@ class Workload(Model):
     replicas: int = Field(1, ge=1, le=50)
     resources: Resources
     autoscaling: Autoscaling = Autoscaling()
+    node_selector: dict[LabelKey, LabelValue] = Field(default_factory=dict, max_length=20)
+    """Nodes the pods may run on (all these labels); the scheduler never places them elsewhere."""
+    tolerations: tuple[Toleration, ...] = Field((), max_length=20)
+    """Taints the pods tolerate (dedicated nodes: a GPU pool, big nodes for embedding)."""
+    priority_class_name: PriorityClassName | None = None
+    """A PriorityClass of the cluster; unset: ``priorityClass`` when it is created, else none."""
 
     def _distinct_ports(self, **ports: int) -> None:
         seen: dict[int, str] = {}

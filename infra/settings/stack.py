@@ -19,6 +19,7 @@ from infra.settings.models import (
     McpSettings,
     Model,
     ObservabilitySettings,
+    PriorityClassSettings,
     VectorSearchSettings,
 )
 from infra.settings.names import PlatformNamespace
@@ -67,6 +68,7 @@ class StackSettings(Model):
     mcp: McpSettings = McpSettings()
     observability: ObservabilitySettings = ObservabilitySettings()
     budget: BudgetSettings = BudgetSettings()
+    priority_class: PriorityClassSettings = PriorityClassSettings()
 
     @model_validator(mode="before")
     @classmethod
@@ -117,6 +119,44 @@ class StackSettings(Model):
                 "0.0.0.0), but a generated certificate would name only this machine "
                 "(localhost); list the names (dnsNames) or addresses (ipAddresses) other "
                 "machines use to reach it"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _gateway_exposed_over_tls(self) -> Self:
+        """An exposure outside the cluster never carries the bearer token in clear: TLS ends
+        at the gateway (gateway.tls), at the ingress (its tlsSecretName), or at a proxy or
+        Gateway listener the user states is HTTPS (cluster.plainHttpBehindTlsProxy)."""
+        exposure, cluster, tls = self.gateway.exposure, self.cluster, self.gateway.tls
+        if not exposure.from_outside:
+            return self
+        if cluster.target == "kind":
+            raise ValueError(
+                f"gateway.exposure.type: {exposure.type} is for an existing cluster; on kind the "
+                "gateway is reached through cluster.gatewayHostPort (a NodePort), so leave "
+                "exposure.type at clusterIP"
+            )
+        stated = cluster.plain_http_behind_tls_proxy
+        if exposure.type == "loadBalancer" and not (tls.enabled or stated):
+            raise ValueError(
+                "gateway.exposure.type: loadBalancer with gateway.tls.mode off would carry every "
+                "bearer token in clear to the load balancer's address; set gateway.tls.mode: "
+                "provided (or generated), or, when the load balancer itself terminates TLS, say "
+                "so with cluster.plainHttpBehindTlsProxy: true"
+            )
+        if exposure.type == "ingress" and exposure.tls_secret_name is None and not stated:
+            raise ValueError(
+                "gateway.exposure.tlsSecretName: unset, so the ingress would take "
+                "requests, bearer token included, over plain HTTP; name the kubernetes.io/tls "
+                "Secret of its host (TLS ends at the ingress), or, when TLS ends in front "
+                "of it, say so with cluster.plainHttpBehindTlsProxy: true"
+            )
+        if exposure.type == "httpRoute" and not (tls.enabled or stated):
+            raise ValueError(
+                "gateway.exposure.type: httpRoute: TLS ends at the parent Gateway's listener, "
+                "which this program cannot see; state that it is HTTPS with "
+                "cluster.plainHttpBehindTlsProxy: true, or set gateway.tls.mode on (TLS to the "
+                "gateway itself)"
             )
         return self
 

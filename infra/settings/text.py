@@ -50,7 +50,7 @@ def _validate_context(text: str) -> str:
     )
 
 
-def _refuse_control_characters(text: str) -> None:
+def refuse_control_characters(text: str) -> None:
     for position, character in enumerate(text, start=1):
         if not character.isprintable():
             raise ValueError(
@@ -65,7 +65,7 @@ def _validate_render_directory(text: str) -> str:
     """A path, relative to the project directory or absolute; written as given."""
     if not text:
         raise ValueError("is empty; write a directory, e.g. rendered or /srv/gitops/platform")
-    _refuse_control_characters(text)
+    refuse_control_characters(text)
     if text != text.strip():
         raise ValueError("starts or ends with a space; remove it")
     if text.startswith("~") or "$" in text:
@@ -114,7 +114,7 @@ def _validate_command_entry(text: str) -> str:
     """One argument of a container command: passed as is (no shell), so any printable text."""
     if not text:
         raise ValueError("is an empty argument; remove it, or give it a value")
-    _refuse_control_characters(text)
+    refuse_control_characters(text)
     if len(text) > COMMAND_ENTRY_MAX_LENGTH:
         raise ValueError(f"is longer than {COMMAND_ENTRY_MAX_LENGTH} characters")
     return text

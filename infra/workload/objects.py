@@ -116,15 +116,22 @@ def service(
         if port.name in spec.node_ports:
             service_port["node_port"] = spec.node_ports[port.name]
         ports.append(service_port)
+    metadata = object_metadata(spec, ctx)
+    if spec.service_annotations:
+        metadata["annotations"] = dict(spec.service_annotations)
+    service_spec: k8s.core.v1.ServiceSpecArgsDict = {
+        "type": spec.service_type,
+        "selector": selector_labels(spec.component, ctx.stack),
+        "ports": ports,
+    }
+    if spec.service_type == "LoadBalancer":
+        # Local: the load balancer sends traffic only to nodes running a pod, and the pod sees
+        # the client's own address, so the gateway's per-client rate limit is per client.
+        service_spec["external_traffic_policy"] = "Local"
+        if spec.load_balancer_source_ranges:
+            service_spec["load_balancer_source_ranges"] = list(spec.load_balancer_source_ranges)
     return k8s.core.v1.Service(
-        f"{spec.component}-svc",
-        metadata=object_metadata(spec, ctx),
-        spec={
-            "type": spec.service_type,
-            "selector": selector_labels(spec.component, ctx.stack),
-            "ports": ports,
-        },
-        opts=options,
+        f"{spec.component}-svc", metadata=metadata, spec=service_spec, opts=options
     )
 
 

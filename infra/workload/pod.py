@@ -14,6 +14,7 @@ import hashlib
 import pulumi
 import pulumi_kubernetes as k8s
 
+from infra.settings import Toleration
 from infra.workload.labels import image_version, selector_labels, standard_labels
 from infra.workload.spec import (
     PART_OF,
@@ -168,6 +169,75 @@ def _annotations(spec: WorkloadSpec) -> dict[str, pulumi.Input[str]]:
     return annotations
 
 
+def _place(pod_spec: k8s.core.v1.PodSpecArgsDict, spec: WorkloadSpec, ctx: PlatformContext) -> None:
+    """Where the pods may run: the workload's node selector and tolerations, and its priority
+    class (its own, else the platform's when the program creates one)."""
+    settings = spec.settings
+    priority = spec.priority_class_name or settings.priority_class_name or ctx.priority_class_name
+    if priority is not None:
+        pod_spec["priority_class_name"] = priority
+    if settings.node_selector:
+        pod_spec["node_selector"] = dict(settings.node_selector)
+    if settings.tolerations:
+        pod_spec["tolerations"] = [_toleration(t) for t in settings.tolerations]
+
+
+def _toleration(toleration: Toleration) -> k8s.core.v1.TolerationArgsDict:
+    written: k8s.core.v1.TolerationArgsDict = {"operator": toleration.operator}
+    if toleration.key is not None:
+        written["key"] = toleration.key
+    if toleration.value is not None:
+        written["value"] = toleration.value
+    if toleration.effect is not None:
+        written["effect"] = toleration.effect
+    if toleration.toleration_seconds is not None:
+        written["toleration_seconds"] = toleration.toleration_seconds
+    return written
+
+
+def _spread(
+    spec: WorkloadSpec, ctx: PlatformContext
+) -> list[k8s.core.v1.TopologySpreadConstraintArgsDict]:
+    """Replicas across nodes, and across zones where nodes carry zone labels, as the real
+    scheduler treats each (tests/engine/test_placement.py):
+
+    - by hostname, DoNotSchedule: two replicas never share a node while another schedulable
+      node is free, so one node's drain or loss cannot take every replica. A single-node
+      cluster is one domain, so it still runs them all. ``nodeTaintsPolicy: Honor`` leaves
+      tainted nodes out of the count (a cordoned node under drain, kind's control plane), or
+      the replacement of an evicted pod would wait for the drained node.
+    - by zone, ScheduleAnyway: a preference. DoNotSchedule would refuse every node without a
+      zone label (kind's, most homelabs') and could leave a replica unplaced in a zone short
+      of room.
+    - ``matchLabelKeys: [pod-template-hash]``: a rolling update spreads the new revision's pods
+      among themselves, not counting the old ones on their way out.
+
+    On every Deployment, whatever its replicas: a constraint added only above one replica
+    changed the pod template, so scaling 1 -> 2 rolled the running pod (found by the engine
+    tier, tests/engine/test_second_day.py).
+    """
+    selector: k8s.meta.v1.LabelSelectorArgsDict = {
+        "match_labels": selector_labels(spec.component, ctx.stack)
+    }
+    return [
+        {
+            "max_skew": 1,
+            "topology_key": "kubernetes.io/hostname",
+            "when_unsatisfiable": "DoNotSchedule",
+            "node_taints_policy": "Honor",
+            "label_selector": selector,
+            "match_label_keys": ["pod-template-hash"],
+        },
+        {
+            "max_skew": 1,
+            "topology_key": "topology.kubernetes.io/zone",
+            "when_unsatisfiable": "ScheduleAnyway",
+            "label_selector": selector,
+            "match_label_keys": ["pod-template-hash"],
+        },
+    ]
+
+
 def pod_template(spec: WorkloadSpec, ctx: PlatformContext) -> k8s.core.v1.PodTemplateSpecArgsDict:
     """The pods of ``spec``, run as its ServiceAccount (named after the component)."""
     pod_spec: k8s.core.v1.PodSpecArgsDict = {
@@ -186,21 +256,9 @@ def pod_template(spec: WorkloadSpec, ctx: PlatformContext) -> k8s.core.v1.PodTem
         "containers": [_container(spec, ctx)],
         "volumes": _volumes(spec),
     }
-    if spec.priority_class_name:
-        pod_spec["priority_class_name"] = spec.priority_class_name
+    _place(pod_spec, spec, ctx)
     if spec.kind == "Deployment":
-        # On every Deployment, whatever its replicas: a constraint added only above one replica
-        # changed the pod template, so scaling 1 -> 2 rolled the running pod (found by the
-        # engine tier, tests/engine/test_second_day.py). ScheduleAnyway: a one-node cluster
-        # still runs every replica; more nodes spread them.
-        pod_spec["topology_spread_constraints"] = [
-            {
-                "max_skew": 1,
-                "topology_key": "kubernetes.io/hostname",
-                "when_unsatisfiable": "ScheduleAnyway",
-                "label_selector": {"match_labels": selector_labels(spec.component, ctx.stack)},
-            }
-        ]
+        pod_spec["topology_spread_constraints"] = _spread(spec, ctx)
     metadata: k8s.meta.v1.ObjectMetaArgsDict = {
         "labels": standard_labels(spec, ctx),
         "annotations": _annotations(spec),

@@ -22,6 +22,9 @@ PART_OF: Final = "agent-platform"
 MANAGED_BY: Final = "pulumi"
 
 
+ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer"]
+
+
 @dataclass(frozen=True)
 class PlatformContext:
     """What every component shares: where, with which provider, for which stack."""
@@ -33,6 +36,9 @@ class PlatformContext:
     otlp_endpoint: str | None = None
     otlp_port: int | None = None
     metrics_namespace: str | None = None
+    priority_class_name: pulumi.Input[str] | None = None
+    """The PriorityClass the program created (``priorityClass.create``), for workloads that
+    name none of their own."""
 
 
 @dataclass(frozen=True)
@@ -154,8 +160,11 @@ class WorkloadSpec:
     checksum: pulumi.Input[str] | None = None
     """Hash of the configuration and secrets the pods read; a change rolls them."""
     kind: Literal["Deployment", "StatefulSet"] = "Deployment"
-    service_type: Literal["ClusterIP", "NodePort"] = "ClusterIP"
+    service_type: ServiceType = "ClusterIP"
     node_ports: Mapping[str, int] = field(default_factory=dict)
+    service_annotations: Mapping[str, str] = field(default_factory=dict)
+    """A LoadBalancer's controller annotations."""
+    load_balancer_source_ranges: tuple[str, ...] = ()
     ingress: tuple[Peer, ...] = ()
     egress: tuple[Peer, ...] = ()
     termination_grace_period_seconds: int = 30

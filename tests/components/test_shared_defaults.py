@@ -199,9 +199,18 @@ def test_homelab_gets_budgets_autoscalers_and_spread(deploy: Deploy) -> None:
     gateway = run.one("kubernetes:apps/v1:Deployment", "gateway")
     assert as_int(gateway.inputs["spec"]["replicas"]) == 2
     assert gateway.ignore_changes == ("spec.replicas",)
-    spread = pod_template(run, "embedding")["spec"]["topologySpreadConstraints"]
-    assert spread[0]["topologyKey"] == "kubernetes.io/hostname"
-    assert spread[0]["whenUnsatisfiable"] == "ScheduleAnyway"
+    spread = {
+        c["topologyKey"]: c
+        for c in pod_template(run, "embedding")["spec"]["topologySpreadConstraints"]
+    }
+    # Hard by node (tainted and cordoned nodes left out of the count), soft by zone: what the
+    # real scheduler needs (tests/engine/test_placement.py).
+    assert spread["kubernetes.io/hostname"]["whenUnsatisfiable"] == "DoNotSchedule"
+    assert spread["kubernetes.io/hostname"]["nodeTaintsPolicy"] == "Honor"
+    assert spread["topology.kubernetes.io/zone"]["whenUnsatisfiable"] == "ScheduleAnyway"
+    for constraint in spread.values():
+        assert constraint["matchLabelKeys"] == ["pod-template-hash"]
+        assert as_int(constraint["maxSkew"]) == 1
 
 
 def test_fixed_replicas_above_one_get_a_budget_without_an_autoscaler(deploy: Deploy) -> None:

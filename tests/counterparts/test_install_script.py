@@ -28,7 +28,8 @@ BINARIES: Final = (
     "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl",
     "kind-config-check", "kwok",
 )  # fmt: skip
-KWOK_FILES: Final = ("kwok-stages.yaml", "kwok-storage-class.yaml")
+DATA_FILES: Final = ("kwok-stages.yaml", "kwok-storage-class.yaml", "gateway-api-crds.yaml")
+GATEWAY_API_MODULE: Final = PROJECT_DIR / "tools" / "gateway-api"
 FAKE_GO: Final = """#!/bin/bash
 if [[ "$1 $2" == "env GOVERSION" ]]; then echo "${FAKE_GO_VERSION:-go1.26.0}"; exit 0; fi
 echo "go: cannot load k8s.io/kubernetes/cmd/kube-apiserver: fake failure" >&2
@@ -46,7 +47,8 @@ def cache_name() -> str:
     kwok = required_version(KWOK_MODULE, "sigs.k8s.io/kwok")
     return (
         f"kubernetes-{required('k8s.io/kubernetes')}-etcd-{required('go.etcd.io/etcd/server/v3')}"
-        f"-kind-{required('sigs.k8s.io/kind')}-kwok-{kwok}-{inputs_digest(MODULE, KWOK_MODULE)}"
+        f"-kind-{required('sigs.k8s.io/kind')}-kwok-{kwok}"
+        f"-{inputs_digest(MODULE, KWOK_MODULE, GATEWAY_API_MODULE)}"
     )
 
 
@@ -89,7 +91,7 @@ def test_a_complete_cache_is_used_at_once_without_go(path: Path, tmp_path: Path)
     for name in BINARIES:
         (cached / name).write_text("#!/bin/sh\n")
         (cached / name).chmod(0o755)
-    for name in KWOK_FILES:
+    for name in DATA_FILES:
         (cached / name).write_text("kind: Stage\n")
     (cached / ".complete").touch()
 
