@@ -38,10 +38,12 @@ TIER_TIMEOUT_SECONDS: Final = TOOLCHAIN_TIMEOUT_SECONDS + 600
 Every engine run inside has a bound of its own."""
 
 NewProject = Callable[..., EngineProject]
+BIG_NODES: Final = ("node.example.com/pool", "big")
+"""The label of the one node the placement tests send embedding to."""
 NODES: Final = (
     FakeNode("node-a1", "zone-a"),
     FakeNode("node-a2", "zone-a"),
-    FakeNode("node-b1", "zone-b"),
+    FakeNode("node-b1", "zone-b", labels=(BIG_NODES,)),
 )
 
 
@@ -126,4 +128,9 @@ def control_plane(
     with control_planes(
         counterparts_bin, tmp_path_factory.mktemp("engine-control-plane"), ["engine"], NODES
     ) as planes:
-        yield planes["engine"]
+        plane = planes["engine"]
+        # The Gateway API, as a cluster that routes with it has it installed.
+        plane.kubectl.run(
+            "apply", "--server-side", "-f", str(counterparts_bin / "gateway-api-crds.yaml")
+        )
+        yield plane
