@@ -1,0 +1,190 @@
+"""Scheduled Qdrant snapshots: the program the vector search backup CronJob runs.
+
+For each collection (the ones named in ``COLLECTIONS``, or every collection Qdrant lists), it
+asks Qdrant for a new snapshot, then deletes that collection's oldest snapshots beyond
+``RETENTION``. Qdrant writes each snapshot where its snapshot storage is: the data volume, or
+S3 when ``vectorSearch.snapshots`` is on; the API is the same for both.
+
+It runs as a file mounted into a pinned Python image, so it uses the standard library only and
+imports nothing of this project. The API key comes from the environment (a secretKeyRef) and is
+only ever sent as Qdrant's ``api-key`` header: no log line holds it.
+
+Nothing is deleted unless every snapshot of the run was created: a failed or timed-out
+request ends the run with exit 1 and a message naming the collection and the request (and,
+should it fail while applying the retention, what it had deleted by then).
+
+Environment: QDRANT_URL (http://vector-search.<namespace>.svc.cluster.local:6333),
+QDRANT_API_KEY, RETENTION (1-365), COLLECTIONS (comma-separated; empty: all),
+REQUEST_TIMEOUT_SECONDS (default 600: a snapshot of a large collection takes a while).
+Exit codes: 0 done, 1 a request failed (nothing deleted), 2 bad environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+EXIT_FAILED: Final = 1
+EXIT_BAD_INPUT: Final = 2
+COLLECTION_RE: Final = re.compile(r"[A-Za-z0-9_-]{1,255}")
+SNAPSHOT_RE: Final = re.compile(r"[A-Za-z0-9_.-]{1,255}")
+MAX_RETENTION: Final = 365
+
+
+class SnapshotError(Exception):
+    """A request to Qdrant failed; the message says which and why (never the API key)."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    name: str
+    created: datetime
+
+
+@dataclass(frozen=True)
+class Settings:
+    url: str
+    api_key: str
+    retention: int
+    collections: tuple[str, ...]
+    timeout: float
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> Settings:
+        url = environ.get("QDRANT_URL", "")
+        if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+            raise ValueError(f"QDRANT_URL {url!r} is not an http(s) URL")
+        api_key = environ.get("QDRANT_API_KEY", "")
+        if not api_key:
+            raise ValueError("QDRANT_API_KEY is empty; the job reads it from the API key Secret")
+        retention_text = environ.get("RETENTION", "")
+        if not retention_text.isdigit() or not 1 <= int(retention_text) <= MAX_RETENTION:
+            raise ValueError(f"RETENTION {retention_text!r} is not a whole number from 1 to 365")
+        collections = tuple(c for c in environ.get("COLLECTIONS", "").split(",") if c)
+        for collection in collections:
+            if COLLECTION_RE.fullmatch(collection) is None:
+                raise ValueError(f"COLLECTIONS holds {collection!r}, not a collection name")
+        timeout_text = environ.get("REQUEST_TIMEOUT_SECONDS", "600")
+        if not timeout_text.isdigit() or int(timeout_text) < 1:
+            raise ValueError(f"REQUEST_TIMEOUT_SECONDS {timeout_text!r} is not a whole number")
+        return cls(url.rstrip("/"), api_key, int(retention_text), collections, float(timeout_text))
+
+
+class Qdrant:
+    """The snapshot part of Qdrant's REST API, with the API key on every request."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def _request(self, method: str, path: str, what: str) -> Any:
+        request = urllib.request.Request(  # noqa: S310 (the URL's scheme is checked above)
+            self.settings.url + path,
+            method=method,
+            headers={"api-key": self.settings.api_key, "Accept": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.settings.timeout) as response:  # noqa: S310
+                body = json.load(response)
+        except urllib.error.HTTPError as error:
+            detail = error.read(500).decode(errors="replace").strip()
+            raise SnapshotError(
+                f"{what}: Qdrant answered {error.code} {error.reason}: {detail}"
+            ) from None
+        except (urllib.error.URLError, TimeoutError, OSError) as error:
+            reason = getattr(error, "reason", error)
+            raise SnapshotError(f"{what}: no answer from {self.settings.url} ({reason})") from None
+        except json.JSONDecodeError:
+            raise SnapshotError(f"{what}: Qdrant's answer is not JSON") from None
+        if not isinstance(body, dict) or "result" not in body:
+            raise SnapshotError(f"{what}: Qdrant's answer has no result")
+        return body["result"]
+
+    def collections(self) -> list[str]:
+        result = self._request("GET", "/collections", "listing collections")
+        return sorted(str(c["name"]) for c in result.get("collections", []))
+
+    def create(self, collection: str) -> Snapshot:
+        quoted = urllib.parse.quote(collection, safe="")
+        result = self._request(
+            "POST", f"/collections/{quoted}/snapshots?wait=true", f"snapshot of {collection}"
+        )
+        return _snapshot(result)
+
+    def snapshots(self, collection: str) -> list[Snapshot]:
+        quoted = urllib.parse.quote(collection, safe="")
+        result = self._request(
+            "GET", f"/collections/{quoted}/snapshots", f"listing snapshots of {collection}"
+        )
+        return [_snapshot(item) for item in result]
+
+    def delete(self, collection: str, snapshot: str) -> None:
+        path = "/collections/{}/snapshots/{}?wait=true".format(
+            urllib.parse.quote(collection, safe=""), urllib.parse.quote(snapshot, safe="")
+        )
+        self._request("DELETE", path, f"deleting {snapshot} of {collection}")
+
+
+def _snapshot(item: Mapping[str, Any]) -> Snapshot:
+    name = str(item.get("name", ""))
+    if SNAPSHOT_RE.fullmatch(name) is None:
+        raise SnapshotError(
+            f"Qdrant listed a snapshot named {name!r}, which this job will not touch"
+        )
+    created = datetime.fromisoformat(str(item.get("creation_time") or "1970-01-01T00:00:00"))
+    return Snapshot(name, created if created.tzinfo else created.replace(tzinfo=UTC))
+
+
+def expired(snapshots: Sequence[Snapshot], retention: int) -> list[Snapshot]:
+    """The snapshots beyond the newest ``retention`` (by creation time, then name)."""
+    newest_first = sorted(snapshots, key=lambda s: (s.created, s.name), reverse=True)
+    return newest_first[retention:]
+
+
+def log(event: str, **fields: object) -> None:
+    """One JSON line on stdout (the job's log): the event and plain fields, never the key."""
+    print(json.dumps({"event": event, **fields}), flush=True)
+
+
+def run(settings: Settings, deleted: list[str]) -> None:
+    """Snapshot every collection, then apply the retention; ``deleted`` collects what went."""
+    qdrant = Qdrant(settings)
+    collections = list(settings.collections) or qdrant.collections()
+    created: dict[str, Snapshot] = {}
+    for collection in collections:
+        created[collection] = qdrant.create(collection)
+        log("snapshot created", collection=collection, snapshot=created[collection].name)
+    # Only once every snapshot of this run exists: a failure above leaves every old one.
+    for collection in collections:
+        for old in expired(qdrant.snapshots(collection), settings.retention):
+            qdrant.delete(collection, old.name)
+            deleted.append(f"{collection}/{old.name}")
+            log("snapshot deleted", collection=collection, snapshot=old.name)
+    log("done", collections=len(collections), retention=settings.retention)
+
+
+def main(environ: Mapping[str, str] = os.environ) -> int:
+    try:
+        settings = Settings.from_environment(environ)
+    except ValueError as error:
+        log("bad environment", error=str(error))
+        return EXIT_BAD_INPUT
+    deleted: list[str] = []
+    try:
+        run(settings, deleted)
+    except SnapshotError as error:
+        log("failed", error=str(error), deleted=deleted)
+        return EXIT_FAILED
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
