@@ -967,6 +967,7 @@ VALID_TEXT = {
     "gateway.exposure.tlsSecretName": "agents-tls",
     "gateway.exposure.hostnames[0]": "agents.example.com",
     "gateway.exposure.loadBalancerSourceRanges[0]": "192.168.0.0/16",
+    "vectorSearch.backup.collections[0]": "agent-memory",
 }
 _EXISTING: dict[str, Any] = {"cluster": {"target": "existing"}}
 _INGRESS: dict[str, Any] = {

@@ -20,6 +20,8 @@ from typing import Final
 import pulumi
 import pulumi_kubernetes as k8s
 
+from infra.components.vector_search_backup import COMPONENT as BACKUP
+from infra.components.vector_search_backup import VectorSearchBackup, VectorSearchBackupArgs
 from infra.endpoints import Endpoint, SecretRef
 from infra.settings import StackSecrets, VectorSearchSettings
 from infra.workload import (
@@ -173,9 +175,13 @@ class VectorSearch(pulumi.ComponentResource):
                 ScratchVolume("tmp", "/tmp", size_limit="256Mi"),  # noqa: S108
             ),
             checksum=checksum(*config_parts),
-            ingress=tuple(
-                Peer.of(caller, settings.http_port, settings.grpc_port)
-                for caller in args.allow_from
+            ingress=(
+                *(
+                    Peer.of(caller, settings.http_port, settings.grpc_port)
+                    for caller in args.allow_from
+                ),
+                # The backup job calls the snapshot API (HTTP) and nothing else.
+                *((Peer.of(BACKUP, settings.http_port),) if settings.backup.enabled else ()),
             ),
             egress=tuple(egress),
             # Qdrant flushes its write-ahead log on SIGTERM; give it time.
@@ -188,6 +194,17 @@ class VectorSearch(pulumi.ComponentResource):
         self.api_key = SecretRef(
             api_key.metadata.name, API_KEY_FIELD, checksum(args.secrets.vector_search_api_key)
         )
+        if settings.backup.enabled:
+            VectorSearchBackup(
+                BACKUP,
+                VectorSearchBackupArgs(
+                    settings=settings.backup,
+                    context=ctx,
+                    vector_search=self.endpoint,
+                    api_key=self.api_key,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         self.register_outputs(
             {
                 "serviceName": self.service_name,

@@ -27,6 +27,7 @@ from infra.settings.loading import (
     settings_from_stack_file,
 )
 from infra.settings.models import (
+    BackupSettings,
     BudgetSettings,
     EmbeddingSettings,
     McpSettings,
@@ -68,6 +69,7 @@ __all__ = [
     "SECRET_KEYS",
     "STACK_DEFAULTS",
     "SUPPORTED_STACKS",
+    "BackupSettings",
     "BudgetSettings",
     "ClusterSettings",
     "ConfigError",

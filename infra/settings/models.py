@@ -23,6 +23,7 @@ from infra.settings.text import (
     BucketName,
     CollectionName,
     Command,
+    CronSchedule,
     GitRevision,
     Region,
 )
@@ -190,6 +191,24 @@ class SnapshotSettings(Model):
         return self
 
 
+class BackupSettings(Model):
+    """``vectorSearch.backup``: scheduled snapshots of the collections (a CronJob calling
+    Qdrant's snapshot API), kept to the newest ``retention`` per collection. Where they go is
+    Qdrant's snapshot storage: the data volume, or S3 with ``vectorSearch.snapshots``."""
+
+    enabled: bool = False
+    schedule: CronSchedule = "17 3 * * *"
+    """Cron, in UTC (the CronJob's timeZone is Etc/UTC)."""
+    retention: int = Field(7, ge=1, le=365)
+    """How many snapshots of each collection to keep."""
+    collections: tuple[CollectionName, ...] = Field((), max_length=100)
+    """Empty: every collection Qdrant has when the job runs."""
+    image: Image = "python:3.13.1-alpine3.21"
+    """Runs the job's program (standard library only) as user 65534."""
+    deadline_seconds: int = Field(3600, ge=60, le=86_400)
+    """The job's activeDeadlineSeconds: a run still going then is stopped and fails."""
+
+
 class VectorSearchSettings(Workload):
     image: Image = "qdrant/qdrant:v1.15.5-unprivileged"
     resources: Resources = default_resources("100m", "256Mi", "1", "1Gi")
@@ -197,6 +216,7 @@ class VectorSearchSettings(Workload):
     grpc_port: UnprivilegedPort = 6334
     storage: StorageSettings = StorageSettings()
     snapshots: SnapshotSettings = SnapshotSettings()
+    backup: BackupSettings = BackupSettings()
 
     @model_validator(mode="after")
     def _ports_differ(self) -> Self:

@@ -38,7 +38,7 @@ STACK_DEFAULTS: Final[dict[StackName, dict[str, Any]]] = {
     },
     "homelab": {
         "cluster": {"name": "homelab", "deleteOnDestroy": False, "installMetricsServer": True},
-        "vectorSearch": {"storage": {"protect": True}},
+        "vectorSearch": {"storage": {"protect": True}, "backup": {"enabled": True}},
     },
 }
 """What differs by stack when the stack file does not say: a laptop cluster is disposable, a

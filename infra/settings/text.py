@@ -143,6 +143,39 @@ def _validate_collection(text: str) -> str:
     )
 
 
+_CRON_FIELDS: Final = (
+    ("minute", 0, 59),
+    ("hour", 0, 23),
+    ("day of month", 1, 31),
+    ("month", 1, 12),
+    ("day of week", 0, 7),
+)
+_CRON_ITEM_RE: Final = re.compile(r"(\*|(\d{1,2})(-(\d{1,2}))?)(/(\d{1,2}))?", re.ASCII)
+
+
+def _validate_cron(text: str) -> str:
+    """Five fields of numbers, ranges, lists and steps, each within its field's bounds (names
+    such as MON and macros such as @daily are not taken: write them out)."""
+    fields = text.split(" ")
+    if len(fields) != len(_CRON_FIELDS):
+        raise ValueError(
+            f"{text!r} is not a cron schedule of five fields separated by single spaces "
+            "(minute hour day-of-month month day-of-week), e.g. '17 3 * * *' (03:17 UTC daily)"
+        )
+    for field, (what, low, high) in zip(fields, _CRON_FIELDS, strict=True):
+        for item in field.split(","):
+            match = _CRON_ITEM_RE.fullmatch(item)
+            numbers = [int(n) for n in (match.group(2), match.group(4)) if n] if match else []
+            step = int(match.group(6)) if match and match.group(6) else 1
+            if match is None or any(not low <= n <= high for n in numbers) or step < 1:
+                raise ValueError(
+                    f"{text!r}: the {what} field {field!r} is not numbers {low}-{high}, '*', "
+                    "ranges (a-b), lists (a,b) or steps (*/n)"
+                )
+    return text
+
+
+CronSchedule = Annotated[str, AfterValidator(_validate_cron)]
 GitRevision = Annotated[str, AfterValidator(_validate_git_revision)]
 RenderDirectory = Annotated[str, AfterValidator(_validate_render_directory)]
 BucketName = Annotated[str, AfterValidator(_validate_bucket)]

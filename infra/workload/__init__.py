@@ -39,7 +39,7 @@ from infra.workload.labels import (
     selector_labels,
     standard_labels,
 )
-from infra.workload.network import PRIVATE_RANGES, network_policy_rules
+from infra.workload.network import PRIVATE_RANGES, network_policy_rules, peers_policy
 from infra.workload.objects import AUTOSCALED_FIELD, PATCH_FORCE
 from infra.workload.pod import checksum
 from infra.workload.spec import (
@@ -91,6 +91,7 @@ __all__ = [
     "component_labels",
     "image_version",
     "network_policy_rules",
+    "peers_policy",
     "selector_labels",
     "standard_labels",
 ]

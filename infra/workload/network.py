@@ -97,11 +97,35 @@ def network_policy(
     spec: WorkloadSpec, ctx: PlatformContext, options: pulumi.ResourceOptions
 ) -> k8s.networking.v1.NetworkPolicy:
     ingress, egress = network_policy_rules(spec, ctx)
+    return pods_policy(spec.component, object_metadata(spec, ctx), ctx, (ingress, egress), options)
+
+
+def peers_policy(
+    component: str,
+    metadata: k8s.meta.v1.ObjectMetaArgsDict,
+    ctx: PlatformContext,
+    egress: tuple[Peer, ...],
+    options: pulumi.ResourceOptions,
+) -> k8s.networking.v1.NetworkPolicy:
+    """The policy of pods that take no traffic and send only to ``egress`` (and DNS): a job's."""
+    rules = [_egress_rule(peer, ctx) for peer in (DNS, *egress)]
+    return pods_policy(component, metadata, ctx, ([], rules), options)
+
+
+def pods_policy(
+    component: str,
+    metadata: k8s.meta.v1.ObjectMetaArgsDict,
+    ctx: PlatformContext,
+    rules: tuple[list[IngressRule], list[EgressRule]],
+    options: pulumi.ResourceOptions,
+) -> k8s.networking.v1.NetworkPolicy:
+    """The NetworkPolicy ``<component>-netpol`` of the component's pods, with ``rules``."""
+    ingress, egress = rules
     return k8s.networking.v1.NetworkPolicy(
-        f"{spec.component}-netpol",
-        metadata=object_metadata(spec, ctx),
+        f"{component}-netpol",
+        metadata=metadata,
         spec={
-            "pod_selector": {"match_labels": selector_labels(spec.component, ctx.stack)},
+            "pod_selector": {"match_labels": selector_labels(component, ctx.stack)},
             "policy_types": ["Ingress", "Egress"],
             "ingress": ingress,
             "egress": egress,
