@@ -168,7 +168,12 @@ def deploy_platform(
                 settings=settings.mcp,
                 context=context,
                 vector_search=vector_search.endpoint,
-                api_key=vector_search.api_key,
+                # Read-only MCP gets the read-only key: it cannot write, whatever its tools say.
+                api_key=(
+                    vector_search.read_only_key
+                    if settings.mcp.read_only and vector_search.read_only_key is not None
+                    else vector_search.api_key
+                ),
                 embedding=embedding.endpoint if mcp_uses_embedding else None,
             ),
         )
@@ -179,7 +184,12 @@ def deploy_platform(
                 settings=settings.gateway,
                 context=context,
                 token=secrets.gateway_token,
-                vector_search_api_key=secrets.vector_search_api_key,
+                vector_search_api_key=(
+                    secrets.vector_search_read_only_api_key
+                    if settings.gateway.search_read_only
+                    and secrets.vector_search_read_only_api_key is not None
+                    else secrets.vector_search_api_key
+                ),
                 embedding=embedding.endpoint,
                 vector_search=vector_search.endpoint,
                 mcp=mcp.endpoint,

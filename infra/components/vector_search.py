@@ -44,6 +44,7 @@ APP: Final = "qdrant"
 RUN_AS_USER: Final = 1000
 API_KEY_SECRET: Final = "vector-search-api-key"  # noqa: S105 (an object name)
 API_KEY_FIELD: Final = "api-key"
+READ_ONLY_KEY_FIELD: Final = "read-only-api-key"
 SNAPSHOT_SECRET: Final = "vector-search-snapshots"  # noqa: S105 (an object name)
 DATA_CLAIM: Final = "vector-search-data"
 
@@ -69,6 +70,8 @@ class VectorSearch(pulumi.ComponentResource):
     """Qdrant's gRPC API, on the same Service."""
     api_key: SecretRef
     """The API key clients send; its checksum rolls the pods of clients that read it."""
+    read_only_key: SecretRef | None
+    """Qdrant's read-only key, when the secret ``vectorSearchReadOnlyApiKey`` is set."""
 
     def __init__(
         self, name: str, args: VectorSearchArgs, opts: pulumi.ResourceOptions | None = None
@@ -78,11 +81,15 @@ class VectorSearch(pulumi.ComponentResource):
         options = pulumi.ResourceOptions(parent=self, provider=ctx.provider)
         labels = component_labels(COMPONENT, APP, ctx)
 
+        read_only_key = args.secrets.vector_search_read_only_api_key
+        keys: dict[str, pulumi.Input[str]] = {API_KEY_FIELD: args.secrets.vector_search_api_key}
+        if read_only_key is not None:
+            keys[READ_ONLY_KEY_FIELD] = read_only_key
         api_key = k8s.core.v1.Secret(
             "vector-search-api-key",
             metadata={"name": API_KEY_SECRET, "namespace": ctx.namespace, "labels": labels},
             type="Opaque",
-            string_data={API_KEY_FIELD: args.secrets.vector_search_api_key},
+            string_data=keys,
             opts=options,
         )
         claim_spec: k8s.core.v1.PersistentVolumeClaimSpecArgsDict = {
@@ -117,6 +124,13 @@ class VectorSearch(pulumi.ComponentResource):
         }
         secret_env = {"QDRANT__SERVICE__API_KEY": SecretEnv(api_key.metadata.name, API_KEY_FIELD)}
         config_parts: list[pulumi.Input[str]] = [args.secrets.vector_search_api_key]
+        if read_only_key is not None:
+            # Qdrant's read_only_api_key: searches and reads only, for the MCP server in
+            # read-only mode and, when asked, the gateway's /v1/search.
+            secret_env["QDRANT__SERVICE__READ_ONLY_API_KEY"] = SecretEnv(
+                api_key.metadata.name, READ_ONLY_KEY_FIELD
+            )
+            config_parts.append(read_only_key)
         egress: list[Peer] = []
         snapshots = settings.snapshots
         if snapshots.enabled:
@@ -193,6 +207,11 @@ class VectorSearch(pulumi.ComponentResource):
         self.grpc = workload.endpoint.with_port(settings.grpc_port)
         self.api_key = SecretRef(
             api_key.metadata.name, API_KEY_FIELD, checksum(args.secrets.vector_search_api_key)
+        )
+        self.read_only_key = (
+            SecretRef(api_key.metadata.name, READ_ONLY_KEY_FIELD, checksum(read_only_key))
+            if read_only_key is not None
+            else None
         )
         if settings.backup.enabled:
             VectorSearchBackup(

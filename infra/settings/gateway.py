@@ -147,6 +147,9 @@ class GatewaySettings(Workload):
     upstream_timeout_seconds: int = Field(60, ge=1, le=3600)
     tls: GatewayTls = GatewayTls()
     exposure: GatewayExposure = GatewayExposure()
+    search_read_only: bool = False
+    """``/v1/search`` with Qdrant's read-only key (secret ``vectorSearchReadOnlyApiKey``):
+    gateway clients can search and read, never write or delete. Off: the full key."""
 
     @model_validator(mode="after")
     def _ports_differ(self) -> Self:

@@ -176,6 +176,7 @@ OBJECT_KEYS: Final = frozenset(
 SECRET_KEYS: Final = (
     "gatewayToken",
     "vectorSearchApiKey",
+    "vectorSearchReadOnlyApiKey",
     "snapshotAccessKeyId",
     "snapshotSecretAccessKey",
     "kubeconfig",

@@ -25,6 +25,9 @@ class StackSecrets:
 
     gateway_token: pulumi.Output[str]
     vector_search_api_key: pulumi.Output[str]
+    vector_search_read_only_api_key: pulumi.Output[str] | None = None
+    """Qdrant's read-only key (``read_only_api_key``): searches, no writes. Set whenever the
+    secret is; required by ``mcp.readOnly`` and ``gateway.searchReadOnly``."""
     snapshot_access_key_id: pulumi.Output[str] | None = None
     snapshot_secret_access_key: pulumi.Output[str] | None = None
     kubeconfig: pulumi.Output[str] | None = None
@@ -88,6 +91,20 @@ def load_secrets(
         required=True,
         check=lambda text: check_token(text, "vectorSearchApiKey"),
     )
+    read_only_users = [
+        key
+        for key, reads_only in (
+            ("mcp.readOnly", settings is not None and settings.mcp.read_only),
+            ("gateway.searchReadOnly", settings is not None and settings.gateway.search_read_only),
+        )
+        if reads_only
+    ]
+    read_only_key = secret(
+        "vectorSearchReadOnlyApiKey",
+        f"{' and '.join(read_only_users)} {'is' if len(read_only_users) == 1 else 'are'} true",
+        required=bool(read_only_users),
+        check=lambda text: check_token(text, "vectorSearchReadOnlyApiKey"),
+    )
     access_key = secret(
         "snapshotAccessKeyId", "vectorSearch.snapshots.enabled is true", required=snapshots
     )
@@ -111,6 +128,7 @@ def load_secrets(
         StackSecrets(
             gateway_token=gateway_token,
             vector_search_api_key=api_key,
+            vector_search_read_only_api_key=read_only_key,
             snapshot_access_key_id=access_key,
             snapshot_secret_access_key=secret_key,
             kubeconfig=kubeconfig,

@@ -283,11 +283,49 @@ def test_embedding_service_with_mcp_server_qdrant_is_refused_before_any_resource
     assert "embeds only in-process with FastEmbed" in problem
 
 
+READ_ONLY_KEY = "qdrant-read-only-SENTINEL-60a2e1"
+WITH_READ_ONLY_KEY = {**KNOWN_SECRETS, "vectorSearchReadOnlyApiKey": READ_ONLY_KEY}
+
+
 def test_mcp_is_read_write_unless_read_only_is_set(deploy: Deploy, studio: ProgramRun) -> None:
-    read_only = deploy("studio", {"mcp.readOnly": True})
+    read_only = deploy("studio", {"mcp.readOnly": True}, secrets=WITH_READ_ONLY_KEY)
 
     assert env(studio, "mcp")["QDRANT_READ_ONLY"] == "false"
     assert env(read_only, "mcp")["QDRANT_READ_ONLY"] == "true"
+
+
+def test_read_only_mcp_gets_qdrants_read_only_key_and_qdrant_knows_it(deploy: Deploy) -> None:
+    """Even with its own tools, the read-only MCP server's key cannot write."""
+    read_only = deploy("studio", {"mcp.readOnly": True}, secrets=WITH_READ_ONLY_KEY)
+    full = deploy("studio", secrets=WITH_READ_ONLY_KEY)
+
+    ref = ("secret", "vector-search-api-key", "read-only-api-key")
+    assert env(read_only, "mcp")["QDRANT_API_KEY"] == ref
+    assert env(full, "mcp")["QDRANT_API_KEY"] == ("secret", "vector-search-api-key", "api-key")
+    assert env(read_only, "vector-search")["QDRANT__SERVICE__READ_ONLY_API_KEY"] == ref
+    secret = read_only.one("kubernetes:core/v1:Secret", "vector-search-api-key")
+    assert secret.inputs["stringData"]["read-only-api-key"] == READ_ONLY_KEY
+    assert isinstance(secret.wire["stringData"], dict), "a secret input"
+
+
+def test_read_only_use_without_the_read_only_key_is_refused_naming_it(deploy: Deploy) -> None:
+    run = deploy("studio", {"mcp.readOnly": True}, check=False)
+
+    assert run.registrations == []
+    assert any(
+        p.startswith("agent-platform:vectorSearchReadOnlyApiKey: required (mcp.readOnly is true)")
+        for p in run.error.problems  # type: ignore[union-attr]
+    )
+
+
+def test_the_gateway_searches_with_the_read_only_key_when_asked(deploy: Deploy) -> None:
+    run = deploy("studio", {"gateway.searchReadOnly": True}, secrets=WITH_READ_ONLY_KEY)
+
+    config = run.one("kubernetes:core/v1:Secret", "gateway-config").inputs["stringData"][
+        "nginx.conf"
+    ]
+    assert f'proxy_set_header api-key "{READ_ONLY_KEY}";' in config
+    assert KNOWN_SECRETS["vectorSearchApiKey"] not in config
 
 
 # --------------------------------------------------------------------------------- gateway

@@ -15,7 +15,7 @@ def test_up_creates_the_stack_generates_secrets_on_stdin_and_runs_up(tools: Tool
 
     assert result.returncode == 0, result.stderr
     assert result.called("pulumi", "stack", "init", "studio", "--secrets-provider", "passphrase")
-    for key in ("gatewayToken", "vectorSearchApiKey"):
+    for key in ("gatewayToken", "vectorSearchApiKey", "vectorSearchReadOnlyApiKey"):
         assert result.called("pulumi", "config", "set", "--stack", "studio", "--secret", key)
         secret = (tools.state / f"pulumi-config-{key}").read_text()
         assert len(secret) == 64
@@ -26,7 +26,7 @@ def test_up_creates_the_stack_generates_secrets_on_stdin_and_runs_up(tools: Tool
 
 def test_up_keeps_existing_stack_and_secrets(tools: Tools) -> None:
     (tools.state / "pulumi-stack-homelab").touch()
-    for key in ("gatewayToken", "vectorSearchApiKey"):
+    for key in ("gatewayToken", "vectorSearchApiKey", "vectorSearchReadOnlyApiKey"):
         (tools.state / f"pulumi-config-{key}").write_text("kept")
 
     result = tools.run("up", "homelab")
