@@ -50,6 +50,6 @@ def test_the_readme_commands_exist() -> None:
     for command in ("scripts/test", "scripts/up", "scripts/preflight", "scripts/bootstrap-bucket",
                     "scripts/create-kind-cluster", "scripts/delete-kind-cluster",
                     "scripts/local-registry", "scripts/install-pulumi-toolchain",
-                    "scripts/benchmark"):  # fmt: skip
+                    "scripts/benchmark", "scripts/restore-snapshot"):  # fmt: skip
         assert command in README
         assert (PROJECT_DIR / command).exists(), command

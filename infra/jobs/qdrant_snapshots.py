@@ -85,11 +85,16 @@ class Qdrant:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    def _request(self, method: str, path: str, what: str) -> Any:
+    def _request(
+        self, method: str, path: str, what: str, payload: Mapping[str, str] | None = None
+    ) -> Any:
+        headers = {"api-key": self.settings.api_key, "Accept": "application/json"}
+        data = None
+        if payload is not None:
+            data = json.dumps(payload).encode()
+            headers["Content-Type"] = "application/json"
         request = urllib.request.Request(  # noqa: S310 (the URL's scheme is checked above)
-            self.settings.url + path,
-            method=method,
-            headers={"api-key": self.settings.api_key, "Accept": "application/json"},
+            self.settings.url + path, data=data, method=method, headers=headers
         )
         try:
             with urllib.request.urlopen(request, timeout=self.settings.timeout) as response:  # noqa: S310
@@ -125,6 +130,22 @@ class Qdrant:
             "GET", f"/collections/{quoted}/snapshots", f"listing snapshots of {collection}"
         )
         return [_snapshot(item) for item in result]
+
+    def collection_exists(self, collection: str) -> bool:
+        names = self.collections()
+        return collection in names
+
+    def recover(self, collection: str, snapshot: str) -> None:
+        """Replace ``collection`` with ``snapshot``, a file in Qdrant's own snapshot directory
+        (``priority: snapshot``: the snapshot's data wins over what the collection holds)."""
+        quoted = urllib.parse.quote(collection, safe="")
+        location = f"file:///qdrant/snapshots/{collection}/{snapshot}"
+        self._request(
+            "PUT",
+            f"/collections/{quoted}/snapshots/recover?wait=true",
+            f"recovering {collection} from {snapshot}",
+            {"location": location, "priority": "snapshot"},
+        )
 
     def delete(self, collection: str, snapshot: str) -> None:
         path = "/collections/{}/snapshots/{}?wait=true".format(
