@@ -57,3 +57,39 @@ def test_preview_then_up_then_a_second_preview_that_changes_nothing(
     assert sorted(item["metadata"]["name"] for item in live["items"]) == [
         "embedding", "gateway", "mcp", "vector-search",
     ]  # fmt: skip
+
+
+def test_homelab_lands_its_backup_job_and_read_only_key_as_planned(
+    new_project: NewProject, control_plane: ControlPlane
+) -> None:
+    """Through the engine to the API server: the CronJob and its NetworkPolicy (homelab backs
+    up by default), Qdrant given the read-only key, and the read-only MCP server holding it."""
+    namespace = "engine-backup"
+    secrets = {
+        **existing_secrets("homelab", control_plane),
+        "vectorSearchReadOnlyApiKey": "read-only-SENTINEL-engine-5d",
+    }
+    project = new_project(
+        "homelab", {**existing_overrides("homelab"), "namespace": namespace, "mcp.readOnly": True},
+        secrets,
+    )  # fmt: skip
+
+    (applied,) = project.run(up())
+
+    assert applied.ok, applied.error
+    kubectl = control_plane.kubectl
+    cron = kubectl.json("get", "cronjob", "vector-search-backup", "-n", namespace)
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+    assert cron["spec"]["timeZone"] == "Etc/UTC"
+    policy = kubectl.json("get", "networkpolicy", "vector-search-backup", "-n", namespace)
+    assert policy["spec"].get("ingress", []) == [], "no traffic in"
+    assert policy["spec"]["policyTypes"] == ["Ingress", "Egress"]
+    qdrant = kubectl.json("get", "statefulset", "vector-search", "-n", namespace)
+    qdrant_env = {e["name"]: e for e in qdrant["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert qdrant_env["QDRANT__SERVICE__READ_ONLY_API_KEY"]["valueFrom"]["secretKeyRef"]["key"] == (
+        "read-only-api-key"
+    )
+    mcp = kubectl.json("get", "deployment", "mcp", "-n", namespace)
+    mcp_env = {e["name"]: e for e in mcp["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert mcp_env["QDRANT_API_KEY"]["valueFrom"]["secretKeyRef"]["key"] == "read-only-api-key"
+    assert mcp_env["QDRANT_READ_ONLY"]["value"] == "true"

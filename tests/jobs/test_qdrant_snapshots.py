@@ -166,3 +166,23 @@ def test_retention_always_keeps_exactly_the_newest(minutes: list[int], retention
     assert len(kept) == min(retention, len(snapshots))
     if gone and kept:
         assert max(s.created for s in gone) < min(s.created for s in kept)
+
+
+def test_the_read_only_key_cannot_take_or_delete_a_snapshot(tmp_path: Path) -> None:
+    """What the read-only MCP server holds can read, never write (Qdrant's 403, which the
+    stand-in gives as Qdrant documents it)."""
+    stand_in = QdrantStandIn(
+        api_key=API_KEY, read_only_key="read-only-SENTINEL-77", collections={"docs": Collection()}
+    )
+    stand_in.add_snapshot("docs", 10)
+    with serving(stand_in) as qdrant:
+        code, lines, _ = run_job(
+            qdrant, tmp_path, QDRANT_API_KEY="read-only-SENTINEL-77", RETENTION="1"
+        )
+
+    assert code == 1
+    assert "Qdrant answered 403" in lines[-1]["error"]
+    assert len(stand_in.snapshot_names("docs")) == 1
+    assert {(method, who) for method, _, who in stand_in.requests} == {
+        ("GET", "read-only"), ("POST", "read-only"),
+    }  # fmt: skip
