@@ -37,6 +37,15 @@ DROP = object()
 Deploy = Callable[..., ProgramRun]
 
 
+def mark_tier(items: list[pytest.Item], directory: Path, marker: str, timeout: float) -> None:
+    """Mark every test collected under ``directory`` with its tier's marker and time bound
+    (a tier directory's conftest calls this from its collection hook)."""
+    for item in items:
+        if directory in Path(str(item.fspath)).parents:
+            item.add_marker(getattr(pytest.mark, marker))
+            item.add_marker(pytest.mark.timeout(timeout))
+
+
 def merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
     """Deep-merge ``overrides`` (dotted keys allowed: ``"cluster.workers"``) into ``base``."""
     result = copy.deepcopy(base)

@@ -114,9 +114,12 @@ def main(
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
+        # Over a collection that exists, the snapshot must be one of its own and the operator
+        # must say so; a deleted collection has nothing to lose, and Qdrant makes it anew.
         if qdrant.collection_exists(args.collection):
-            return _over_existing(qdrant, args, terminal)
-        # A deleted collection: nothing to overwrite; Qdrant makes it from the snapshot file.
+            refused = _refusal_over_existing(qdrant, args, terminal)
+            if refused is not None:
+                return refused
         qdrant.recover(args.collection, args.snapshot)
     except SnapshotError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
@@ -125,30 +128,24 @@ def main(
     return 0
 
 
-def _over_existing(
+def _refusal_over_existing(
     qdrant: Qdrant, args: argparse.Namespace, terminal: Callable[[], TextIO | None]
-) -> int:
-    """Recover over a collection that exists: the snapshot must be one of its own, and the
-    operator must say so (``--yes``, or typing the name at a terminal)."""
-    try:
-        names = [s.name for s in qdrant.snapshots(args.collection)]
-        if args.snapshot not in names:
-            listed = ", ".join(sorted(names)) or "none"
-            print(
-                f"{PROG}: error: {args.collection} has no snapshot {args.snapshot!r} "
-                f"(it has: {listed})",
-                file=sys.stderr,
-            )
-            return EXIT_BAD_INPUT
-        if not args.yes and not _confirmed(args.collection, terminal(), sys.stderr):
-            print(f"{PROG}: not confirmed; nothing was changed (--yes to skip)", file=sys.stderr)
-            return EXIT_NOT_CONFIRMED
-        qdrant.recover(args.collection, args.snapshot)
-    except SnapshotError as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
-        return EXIT_TIMEOUT if "no answer from" in str(error) else EXIT_FAILED
-    print(f"{PROG}: restored {args.collection} from {args.snapshot}", file=sys.stderr)
-    return 0
+) -> int | None:
+    """The exit code when the restore may not go over the existing collection, else None:
+    the snapshot is not one of its own (2), or the operator did not confirm (8)."""
+    names = [s.name for s in qdrant.snapshots(args.collection)]
+    if args.snapshot not in names:
+        listed = ", ".join(sorted(names)) or "none"
+        print(
+            f"{PROG}: error: {args.collection} has no snapshot {args.snapshot!r} "
+            f"(it has: {listed})",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    if not args.yes and not _confirmed(args.collection, terminal(), sys.stderr):
+        print(f"{PROG}: not confirmed; nothing was changed (--yes to skip)", file=sys.stderr)
+        return EXIT_NOT_CONFIRMED
+    return None
 
 
 if __name__ == "__main__":

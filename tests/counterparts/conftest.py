@@ -21,7 +21,7 @@ from typing import Any, Final
 
 import pytest
 
-from tests.conftest import PROJECT_DIR
+from tests.conftest import PROJECT_DIR, mark_tier
 from tests.counterparts.apply import (
     ApplyResult,
     Key,
@@ -47,11 +47,7 @@ KUBERNETES_MINOR: Final = "v1.34"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.counterparts)
-            item.add_marker(pytest.mark.timeout(TIER_TIMEOUT_SECONDS))
+    mark_tier(items, Path(__file__).parent, "counterparts", TIER_TIMEOUT_SECONDS)
 
 
 @pytest.fixture(scope="session")

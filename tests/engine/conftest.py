@@ -28,7 +28,7 @@ from infra.ops.engine import (
     missing_providers,
 )
 from infra.settings import read_stack_file
-from tests.conftest import KNOWN_SECRETS, PROJECT_DIR, merge
+from tests.conftest import KNOWN_SECRETS, PROJECT_DIR, mark_tier, merge
 from tests.counterparts.conftest import counterparts_bin  # noqa: F401 (a fixture used here)
 from tests.counterparts.control_plane import ControlPlane, FakeNode, control_planes
 
@@ -48,11 +48,7 @@ NODES: Final = (
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.engine)
-            item.add_marker(pytest.mark.timeout(TIER_TIMEOUT_SECONDS))
+    mark_tier(items, Path(__file__).parent, "engine", TIER_TIMEOUT_SECONDS)
 
 
 @cache
