@@ -21,7 +21,7 @@ STUB = Path(__file__).resolve().parent / "stubs" / "fake-tool"
 SYSTEM_TOOLS = (
     "bash", "env", "timeout", "cat", "grep", "mktemp", "rm", "dirname", "basename", "sleep",
     "mv", "cp", "ln", "touch", "python3", "od", "tr", "mkdir", "sort", "head", "sed",
-    "mkfifo", "tee",
+    "mkfifo", "tee", "readlink",
 )  # fmt: skip
 STUBBED = ("kind", "docker", "kubectl", "podman", "pulumi")
 

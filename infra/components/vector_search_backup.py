@@ -26,14 +26,13 @@ import pulumi_kubernetes as k8s
 from infra.endpoints import Endpoint, SecretRef
 from infra.jobs import qdrant_snapshots
 from infra.settings import BackupSettings
-from infra.workload import Peer, PlatformContext, component_labels, peers_policy
+from infra.workload import Peer, PlatformContext, component_labels, image_version, peers_policy
 
 COMPONENT: Final = "vector-search-backup"
 APP: Final = "qdrant-snapshots"
 RUN_AS: Final = 65534  # nobody: the job writes nothing
 JOB_DIR: Final = "/job"
 PROGRAM: Final = Path(qdrant_snapshots.__file__)
-REQUEST_TIMEOUT_SECONDS: Final = 600
 
 
 @dataclass(frozen=True)
@@ -87,11 +86,9 @@ class VectorSearchBackup(pulumi.ComponentResource):
                 },
                 {"name": "RETENTION", "value": str(settings.retention)},
                 {"name": "COLLECTIONS", "value": ",".join(settings.collections)},
-                # One snapshot may take long; the whole run is bounded by the deadline.
-                {
-                    "name": "REQUEST_TIMEOUT_SECONDS",
-                    "value": str(min(REQUEST_TIMEOUT_SECONDS, settings.deadline_seconds)),
-                },
+                # One snapshot may take long: each request may use the run's whole deadline,
+                # which activeDeadlineSeconds enforces for the run.
+                {"name": "REQUEST_TIMEOUT_SECONDS", "value": str(settings.deadline_seconds)},
                 {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"},
             ],
             "resources": {
@@ -106,7 +103,7 @@ class VectorSearchBackup(pulumi.ComponentResource):
             },
             "volume_mounts": [{"name": "program", "mount_path": JOB_DIR, "read_only": True}],
         }
-        job_labels = {**labels, "app.kubernetes.io/version": settings.image.split(":")[-1][:63]}
+        job_labels = {**labels, "app.kubernetes.io/version": image_version(settings.image)[:63]}
         k8s.batch.v1.CronJob(
             COMPONENT,
             metadata=metadata,
@@ -123,7 +120,9 @@ class VectorSearchBackup(pulumi.ComponentResource):
                     "metadata": {"labels": job_labels},
                     "spec": {
                         "active_deadline_seconds": settings.deadline_seconds,
-                        "backoff_limit": 2,
+                        # No retry: a retry would start new snapshots while Qdrant may still
+                        # be writing the first; the next scheduled run tries again.
+                        "backoff_limit": 0,
                         "template": {
                             "metadata": {
                                 "labels": job_labels,

@@ -1,21 +1,24 @@
 """Scheduled Qdrant snapshots: the program the vector search backup CronJob runs.
 
 For each collection (the ones named in ``COLLECTIONS``, or every collection Qdrant lists), it
-asks Qdrant for a new snapshot, then deletes that collection's oldest snapshots beyond
-``RETENTION``. Qdrant writes each snapshot where its snapshot storage is: the data volume, or
+asks Qdrant for a new snapshot and, once that exists, deletes that collection's oldest
+snapshots beyond ``RETENTION`` (every snapshot of the collection counts, one taken by hand
+too). Qdrant writes each snapshot where its snapshot storage is: the data volume, or
 S3 when ``vectorSearch.snapshots`` is on; the API is the same for both.
 
 It runs as a file mounted into a pinned Python image, so it uses the standard library only and
 imports nothing of this project. The API key comes from the environment (a secretKeyRef) and is
 only ever sent as Qdrant's ``api-key`` header: no log line holds it.
 
-Nothing is deleted unless every snapshot of the run was created: a failed or timed-out
-request ends the run with exit 1 and a message naming the collection and the request (and,
-should it fail while applying the retention, what it had deleted by then).
+A collection whose new snapshot fails keeps every snapshot it had: the job logs the failure,
+naming the collection and the request, goes on with the next collection, and ends with exit 1.
+So a failing night never deletes the last good snapshots, and a working collection is not held
+back by a failing one.
 
 Environment: QDRANT_URL (http://vector-search.<namespace>.svc.cluster.local:6333),
 QDRANT_API_KEY, RETENTION (1-365), COLLECTIONS (comma-separated; empty: all),
-REQUEST_TIMEOUT_SECONDS (default 600: a snapshot of a large collection takes a while).
+REQUEST_TIMEOUT_SECONDS (default 600; the CronJob passes its deadline: a snapshot of a large
+collection takes a while, and the Job's activeDeadlineSeconds bounds the whole run).
 Exit codes: 0 done, 1 a request failed (nothing deleted), 2 bad environment.
 """
 
@@ -23,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import urllib.error
 import urllib.parse
@@ -35,13 +37,29 @@ from typing import Any, Final
 
 EXIT_FAILED: Final = 1
 EXIT_BAD_INPUT: Final = 2
-COLLECTION_RE: Final = re.compile(r"[A-Za-z0-9_-]{1,255}")
-SNAPSHOT_RE: Final = re.compile(r"[A-Za-z0-9_.-]{1,255}")
 MAX_RETENTION: Final = 365
+MAX_NAME: Final = 255
+
+
+def safe_name(text: str) -> bool:
+    """A collection or snapshot name this job and the restore tool put into URLs and a file
+    location: Qdrant's own names (spaces and dots included), but never a path (``/``, ``.``,
+    ``..``) or a control character."""
+    return (
+        0 < len(text) <= MAX_NAME
+        and "/" not in text
+        and text not in (".", "..")
+        and text.isprintable()
+    )
 
 
 class SnapshotError(Exception):
-    """A request to Qdrant failed; the message says which and why (never the API key)."""
+    """A request to Qdrant failed; the message says which and why (never the API key).
+    ``timed_out``: Qdrant took longer than the bound (it may still be working)."""
+
+    def __init__(self, message: str, *, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
 
 
 @dataclass(frozen=True)
@@ -71,7 +89,7 @@ class Settings:
             raise ValueError(f"RETENTION {retention_text!r} is not a whole number from 1 to 365")
         collections = tuple(c for c in environ.get("COLLECTIONS", "").split(",") if c)
         for collection in collections:
-            if COLLECTION_RE.fullmatch(collection) is None:
+            if not safe_name(collection):
                 raise ValueError(f"COLLECTIONS holds {collection!r}, not a collection name")
         timeout_text = environ.get("REQUEST_TIMEOUT_SECONDS", "600")
         if not timeout_text.isdigit() or int(timeout_text) < 1:
@@ -106,7 +124,13 @@ class Qdrant:
             ) from None
         except (urllib.error.URLError, TimeoutError, OSError) as error:
             reason = getattr(error, "reason", error)
-            raise SnapshotError(f"{what}: no answer from {self.settings.url} ({reason})") from None
+            if isinstance(reason, TimeoutError):
+                raise SnapshotError(
+                    f"{what}: no answer from {self.settings.url} within "
+                    f"{self.settings.timeout:.0f}s (Qdrant may still be working on it)",
+                    timed_out=True,
+                ) from None
+            raise SnapshotError(f"{what}: cannot reach {self.settings.url} ({reason})") from None
         except json.JSONDecodeError:
             raise SnapshotError(f"{what}: Qdrant's answer is not JSON") from None
         if not isinstance(body, dict) or "result" not in body:
@@ -156,10 +180,6 @@ class Qdrant:
 
 def _snapshot(item: Mapping[str, Any]) -> Snapshot:
     name = str(item.get("name", ""))
-    if SNAPSHOT_RE.fullmatch(name) is None:
-        raise SnapshotError(
-            f"Qdrant listed a snapshot named {name!r}, which this job will not touch"
-        )
     created = datetime.fromisoformat(str(item.get("creation_time") or "1970-01-01T00:00:00"))
     return Snapshot(name, created if created.tzinfo else created.replace(tzinfo=UTC))
 
@@ -175,21 +195,43 @@ def log(event: str, **fields: object) -> None:
     print(json.dumps({"event": event, **fields}), flush=True)
 
 
-def run(settings: Settings, deleted: list[str]) -> None:
-    """Snapshot every collection, then apply the retention; ``deleted`` collects what went."""
+def back_up(qdrant: Qdrant, collection: str, retention: int) -> None:
+    """A new snapshot of ``collection``, then, only once it exists, its oldest ones beyond
+    ``retention`` deleted (names that are not safe are left alone)."""
+    made = qdrant.create(collection)
+    log("snapshot created", collection=collection, snapshot=made.name)
+    for old in expired(qdrant.snapshots(collection), retention):
+        if not safe_name(old.name):
+            log("snapshot left alone: not a name this job deletes", collection=collection)
+            continue
+        qdrant.delete(collection, old.name)
+        log("snapshot deleted", collection=collection, snapshot=old.name)
+
+
+def run(settings: Settings) -> list[str]:
+    """Every collection backed up on its own: one's failure keeps that collection's
+    snapshots and goes on with the next. Returns the failures."""
     qdrant = Qdrant(settings)
-    collections = list(settings.collections) or qdrant.collections()
-    created: dict[str, Snapshot] = {}
+    failures: list[str] = []
+    collections = list(settings.collections)
+    if not collections:
+        for name in qdrant.collections():
+            if safe_name(name):
+                collections.append(name)
+            else:
+                failures.append(f"collection {name!r}: not a name this job can address")
     for collection in collections:
-        created[collection] = qdrant.create(collection)
-        log("snapshot created", collection=collection, snapshot=created[collection].name)
-    # Only once every snapshot of this run exists: a failure above leaves every old one.
-    for collection in collections:
-        for old in expired(qdrant.snapshots(collection), settings.retention):
-            qdrant.delete(collection, old.name)
-            deleted.append(f"{collection}/{old.name}")
-            log("snapshot deleted", collection=collection, snapshot=old.name)
-    log("done", collections=len(collections), retention=settings.retention)
+        try:
+            back_up(qdrant, collection, settings.retention)
+        except SnapshotError as error:
+            failures.append(str(error))
+            log(
+                "collection failed; its snapshots were kept",
+                collection=collection,
+                error=str(error),
+            )
+    log("done", collections=len(collections), failed=len(failures), retention=settings.retention)
+    return failures
 
 
 def main(environ: Mapping[str, str] = os.environ) -> int:
@@ -198,13 +240,12 @@ def main(environ: Mapping[str, str] = os.environ) -> int:
     except ValueError as error:
         log("bad environment", error=str(error))
         return EXIT_BAD_INPUT
-    deleted: list[str] = []
     try:
-        run(settings, deleted)
-    except SnapshotError as error:
-        log("failed", error=str(error), deleted=deleted)
+        failures = run(settings)
+    except SnapshotError as error:  # listing the collections failed: nothing was done
+        log("failed", error=str(error))
         return EXIT_FAILED
-    return 0
+    return EXIT_FAILED if failures else 0
 
 
 if __name__ == "__main__":

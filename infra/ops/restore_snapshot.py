@@ -9,8 +9,10 @@ recovering over an existing collection asks first (``--yes`` answers for a scrip
 The API key comes from ``QDRANT_API_KEY`` in the environment, never from the command line:
 ``QDRANT_API_KEY=$(pulumi config get vectorSearchApiKey)``.
 
-Exit codes: 0 restored, 2 bad input (names, URL, no key, no such snapshot), 4 Qdrant did not
-answer in time, 5 Qdrant refused or failed, 8 not confirmed (nothing changed).
+Exit codes: 0 restored, 2 bad input (names, URL, no key, a snapshot the existing collection
+does not have), 4 Qdrant did not answer in time (it may still be recovering), 5 Qdrant refused,
+failed or could not be reached (no port-forward; a deleted collection's snapshot file missing),
+8 not confirmed (nothing changed).
 """
 
 from __future__ import annotations
@@ -22,13 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Final, TextIO
 
 from infra.cli import EXIT_BAD_INPUT, bad_stack, whole_number
-from infra.jobs.qdrant_snapshots import (
-    COLLECTION_RE,
-    SNAPSHOT_RE,
-    Qdrant,
-    Settings,
-    SnapshotError,
-)
+from infra.jobs.qdrant_snapshots import Qdrant, Settings, SnapshotError, safe_name
 from infra.paths import REPO_ROOT
 from infra.settings import ConfigError, StackError, settings_from_stack_file
 
@@ -51,7 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("stack", help="studio or homelab")
     parser.add_argument("collection", help="the collection to restore")
-    parser.add_argument("snapshot", help="a snapshot of it (listed with --list)")
+    parser.add_argument(
+        "snapshot", help="a snapshot of it (GET /collections/<collection>/snapshots lists them)"
+    )
     parser.add_argument("--url", help="Qdrant's HTTP API (default: http://127.0.0.1:<httpPort>)")
     parser.add_argument("--yes", action="store_true", help="restore over an existing collection")
     parser.add_argument(
@@ -65,12 +63,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def _check_names(collection: str, snapshot: str) -> None:
     """Names Qdrant would take as a path are refused: they go into URLs and a file location."""
-    for what, value, pattern in (
-        ("collection", collection, COLLECTION_RE),
-        ("snapshot", snapshot, SNAPSHOT_RE),
-    ):
-        if pattern.fullmatch(value) is None or value in (".", ".."):
-            raise ValueError(f"{what} {value!r} is not a Qdrant {what} name")
+    for what, value in (("collection", collection), ("snapshot", snapshot)):
+        if not safe_name(value):
+            raise ValueError(
+                f"{what} {value!r} is not a name to restore: no '/', '.' or '..', no control "
+                "characters, at most 255"
+            )
 
 
 def _confirmed(collection: str, ask: TextIO | None, out: TextIO) -> bool:
@@ -84,7 +82,7 @@ def _confirmed(collection: str, ask: TextIO | None, out: TextIO) -> bool:
     return ask.readline().strip() == collection
 
 
-def main(
+def main(  # noqa: PLR0911 (one return per documented exit code)
     argv: Sequence[str] | None = None,
     environ: Mapping[str, str] = os.environ,
     terminal: Callable[[], TextIO | None] = lambda: sys.stdin if sys.stdin.isatty() else None,
@@ -123,7 +121,14 @@ def main(
         qdrant.recover(args.collection, args.snapshot)
     except SnapshotError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
-        return EXIT_TIMEOUT if "no answer from" in str(error) else EXIT_FAILED
+        if error.timed_out:
+            print(
+                f"{PROG}: Qdrant may still be recovering: check the collection before running "
+                "this again",
+                file=sys.stderr,
+            )
+            return EXIT_TIMEOUT
+        return EXIT_FAILED
     print(f"{PROG}: restored {args.collection} from {args.snapshot}", file=sys.stderr)
     return 0
 

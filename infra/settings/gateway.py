@@ -5,9 +5,9 @@ values it takes (certificate chain, names, addresses) are checked by :mod:`infra
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from infra.settings.labels import AnnotationValue, Cidr, IngressClassName, LabelKey
 from infra.settings.models import Model, Resources, Workload, default_resources
@@ -71,6 +71,18 @@ class GatewayTls(Model):
         return self
 
 
+def _lowercase(name: str) -> str:
+    if name != name.lower():
+        raise ValueError(
+            f"{name!r} has capitals; Ingress hosts and HTTPRoute hostnames are lowercase "
+            f"(write {name.lower()!r})"
+        )
+    return name
+
+
+LowercaseDnsName = Annotated[DnsName, AfterValidator(_lowercase)]
+
+
 class RouteParent(Model):
     """A Gateway (Gateway API) an HTTPRoute attaches to, and optionally one of its listeners."""
 
@@ -90,13 +102,13 @@ class GatewayExposure(Model):
     """loadBalancer: the client networks allowed (empty: any)."""
     ingress_class_name: IngressClassName | None = None
     """ingress: ``ingressClassName`` (the cluster's default class when unset)."""
-    host: DnsName | None = None
+    host: LowercaseDnsName | None = None
     """ingress: the host clients use (required)."""
     tls_secret_name: KubernetesName | None = None
     """ingress: a ``kubernetes.io/tls`` Secret of the host in the platform's namespace."""
     parent_refs: tuple[RouteParent, ...] = Field((), max_length=16)
     """httpRoute: the Gateways it attaches to (at least one)."""
-    hostnames: tuple[DnsName, ...] = Field((), max_length=16)
+    hostnames: tuple[LowercaseDnsName, ...] = Field((), max_length=16)
     """httpRoute: the hostnames it matches (empty: the listener's)."""
 
     @model_validator(mode="after")

@@ -117,8 +117,19 @@ class PriorityClassSettings(Model):
 
     create: bool = False
     name: PriorityClassName = "agent-platform"
+    """Cluster-wide: two stacks on one cluster need two names (or one creates, one names it
+    in ``priorityClassName``)."""
     value: int = Field(100_000, ge=-2_147_483_648, le=1_000_000_000)
     """Kubernetes keeps values above 1e9 for its own system classes."""
+
+    @model_validator(mode="after")
+    def _not_a_system_class(self) -> Self:
+        if self.create and self.name.startswith("system-"):
+            raise ValueError(
+                f"name {self.name!r}: Kubernetes makes the system- classes itself; to use one, "
+                "set create: false and name it in a workload's priorityClassName"
+            )
+        return self
 
 
 class Workload(Model):

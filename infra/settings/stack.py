@@ -151,12 +151,14 @@ class StackSettings(Model):
                 "Secret of its host (TLS ends at the ingress), or, when TLS ends in front "
                 "of it, say so with cluster.plainHttpBehindTlsProxy: true"
             )
-        if exposure.type == "httpRoute" and not (tls.enabled or stated):
+        if exposure.type == "httpRoute" and not stated:
+            # gateway.tls is no answer: it protects nothing between clients and the listener,
+            # and the route speaks plain HTTP to its backend (no BackendTLSPolicy is made).
             raise ValueError(
                 "gateway.exposure.type: httpRoute: TLS ends at the parent Gateway's listener, "
-                "which this program cannot see; state that it is HTTPS with "
-                "cluster.plainHttpBehindTlsProxy: true, or set gateway.tls.mode on (TLS to the "
-                "gateway itself)"
+                "which this program cannot see, and the route reaches the gateway over plain "
+                "HTTP; state that the listener is HTTPS with cluster.plainHttpBehindTlsProxy: "
+                "true (and leave gateway.tls.mode off)"
             )
         return self
 

@@ -42,6 +42,8 @@ def load_secrets(
     with its full config key); ``None`` for the secrets when there is any problem. ``settings``
     is ``None`` when they did not validate: the secrets every stack needs are still checked."""
     problems: list[str] = []
+    read: dict[str, str] = {}
+    """Each secret's value as read, to compare keys that must differ; never logged."""
 
     def secret(
         key: str,
@@ -75,6 +77,7 @@ def load_secrets(
             except ValueError as error:
                 problems.append(f"{full_key}: {error}")
                 return None
+        read[key] = str(plaintext)
         return pulumi.Output.secret(str(plaintext))
 
     target = settings.cluster.target if settings else "kind"
@@ -122,6 +125,15 @@ def load_secrets(
             check=lambda text: check_tls_key(text, chain, "gatewayTlsKey"),
             value="< key.pem",
         )
+    # A copy of a write key would make the "read-only" consumers writers, silently.
+    problems += [
+        f"{config.full_key('vectorSearchReadOnlyApiKey')}: is the same as {other}; give it a "
+        "value of its own (openssl rand -hex 32 | pulumi config set --secret "
+        "vectorSearchReadOnlyApiKey)"
+        for other in ("vectorSearchApiKey", "gatewayToken")
+        if "vectorSearchReadOnlyApiKey" in read
+        and read.get(other) == read["vectorSearchReadOnlyApiKey"]
+    ]
     if problems or gateway_token is None or api_key is None:
         return None, problems
     return (

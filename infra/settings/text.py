@@ -148,7 +148,7 @@ _CRON_FIELDS: Final = (
     ("hour", 0, 23),
     ("day of month", 1, 31),
     ("month", 1, 12),
-    ("day of week", 0, 7),
+    ("day of week", 0, 6),
 )
 _CRON_ITEM_RE: Final = re.compile(r"(\*|(\d{1,2})(-(\d{1,2}))?)(/(\d{1,2}))?", re.ASCII)
 
@@ -167,7 +167,12 @@ def _validate_cron(text: str) -> str:
             match = _CRON_ITEM_RE.fullmatch(item)
             numbers = [int(n) for n in (match.group(2), match.group(4)) if n] if match else []
             step = int(match.group(6)) if match and match.group(6) else 1
-            if match is None or any(not low <= n <= high for n in numbers) or step < 1:
+            if (
+                match is None
+                or any(not low <= n <= high for n in numbers)
+                or numbers != sorted(numbers)  # a range runs upwards, as Kubernetes reads it
+                or step < 1
+            ):
                 raise ValueError(
                     f"{text!r}: the {what} field {field!r} is not numbers {low}-{high}, '*', "
                     "ranges (a-b), lists (a,b) or steps (*/n)"

@@ -102,6 +102,8 @@ def test_the_job_reaches_only_the_vector_search_http_port_and_dns(deploy: Deploy
     ("backup", "key"),
     [
         ({"schedule": "0 25 * * *"}, "vectorSearch.backup.schedule"),
+        ({"schedule": "0 3 * * 7"}, "vectorSearch.backup.schedule"),  # Kubernetes: 0-6
+        ({"schedule": "0 5-3 * * *"}, "vectorSearch.backup.schedule"),  # a range runs upwards
         ({"schedule": "@daily"}, "vectorSearch.backup.schedule"),
         ({"schedule": "0 3 * *"}, "vectorSearch.backup.schedule"),
         ({"retention": 0}, "vectorSearch.backup.retention"),

@@ -318,6 +318,22 @@ def test_read_only_use_without_the_read_only_key_is_refused_naming_it(deploy: De
     )
 
 
+@pytest.mark.parametrize("copied", ["vectorSearchApiKey", "gatewayToken"])
+def test_a_read_only_key_that_copies_a_write_key_is_refused(deploy: Deploy, copied: str) -> None:
+    secrets = {**KNOWN_SECRETS, "vectorSearchReadOnlyApiKey": KNOWN_SECRETS[copied]}
+
+    run = deploy("studio", {"mcp.readOnly": True}, secrets=secrets, check=False)
+
+    assert run.registrations == []
+    assert any(
+        p == f"agent-platform:vectorSearchReadOnlyApiKey: is the same as {copied}; give it a "
+        "value of its own (openssl rand -hex 32 | pulumi config set --secret "
+        "vectorSearchReadOnlyApiKey)"
+        for p in run.error.problems  # type: ignore[union-attr]
+    ), run.error
+    assert KNOWN_SECRETS[copied] not in str(run.error)
+
+
 def test_the_gateway_searches_with_the_read_only_key_when_asked(deploy: Deploy) -> None:
     run = deploy("studio", {"gateway.searchReadOnly": True}, secrets=WITH_READ_ONLY_KEY)
 

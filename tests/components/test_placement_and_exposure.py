@@ -11,12 +11,14 @@ import pytest
 
 from infra.offline.mock_engine import ProgramRun
 from infra.settings import ConfigError
+from tests import certificates
 from tests.components.helpers import pod_template
 from tests.conftest import KNOWN_SECRETS, Deploy
 
 EXISTING: Final = {"cluster.target": "existing"}
 WITH_KUBECONFIG: Final = {**KNOWN_SECRETS, "kubeconfig": "apiVersion: v1\nkind: Config\n"}
 PROXY: Final = {"cluster.plainHttpBehindTlsProxy": True}
+CERTIFICATE: Final = certificates.issue(certificates.authority())
 
 
 def existing(deploy: Deploy, overrides: dict[str, Any]) -> ProgramRun:
@@ -126,6 +128,11 @@ def test_without_a_priority_class_none_is_set(studio: ProgramRun) -> None:
             "PriorityClass name",
         ),
         ({"priorityClass": {"create": True, "value": 2_000_000_000}}, "priorityClass.value", ""),
+        (
+            {"priorityClass": {"create": True, "name": "system-cluster-critical"}},
+            "priorityClass",
+            "makes the system- classes itself",
+        ),
     ],
     ids=lambda value: str(value)[:40],
 )
@@ -218,6 +225,23 @@ def test_an_http_route_attaches_to_the_named_gateway(deploy: Deploy) -> None:
             "parent Gateway's listener",
         ),
         ({"gateway.exposure": {"type": "ingress"}}, "needs host"),
+        (
+            {
+                "gateway.exposure": {
+                    "type": "ingress",
+                    "host": "Agents.Example.com",
+                    "tlsSecretName": "t",
+                }
+            },
+            "has capitals",
+        ),
+        (
+            {
+                "gateway.tls": {"mode": "provided", "certificate": CERTIFICATE.chain},
+                "gateway.exposure": {"type": "httpRoute", "parentRefs": [{"name": "g"}]},
+            },
+            "parent Gateway's listener",
+        ),
         ({"gateway.exposure": {"type": "httpRoute"}}, "needs parentRefs"),
         (
             {"gateway.exposure": {"type": "clusterIP", "host": "a.example.com"}},

@@ -56,8 +56,15 @@ class AddressStandIn:
 
 
 def overrides(exposure: dict[str, Any]) -> dict[str, Any]:
+    behind_a_listener: dict[str, Any] = (
+        # An HTTPRoute's TLS ends at its parent Gateway's listener; the route speaks HTTP.
+        {"gateway.tls": {"mode": "off"}, "cluster.plainHttpBehindTlsProxy": True}
+        if exposure["type"] == "httpRoute"
+        else {}
+    )
     return {
         **existing_overrides("homelab"),
+        **behind_a_listener,
         "namespace": NAMESPACE,
         "gateway.exposure": exposure,
         "embedding.nodeSelector": dict([BIG_NODES]),

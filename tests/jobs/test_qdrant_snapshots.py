@@ -66,7 +66,7 @@ def test_every_collection_gets_a_snapshot_with_the_api_key(
     for name in ("agent-memory", "docs"):
         assert len(qdrant.snapshot_names(name)) == 1
     assert {who for _, _, who in qdrant.requests} == {"full"}
-    assert lines[-1] == {"event": "done", "collections": 2, "retention": 3}
+    assert lines[-1] == {"event": "done", "collections": 2, "failed": 0, "retention": 3}
     assert API_KEY not in output, "the key is never logged"
 
 
@@ -96,19 +96,31 @@ def test_retention_keeps_the_newest_and_deletes_the_oldest(
     assert sorted(deleted) == sorted(old[:2])
 
 
-def test_a_server_error_fails_the_job_clearly_and_deletes_nothing(
+def failures(lines: list[dict[str, Any]]) -> dict[str, str]:
+    return {
+        line["collection"]: line["error"]
+        for line in lines
+        if line["event"] == "collection failed; its snapshots were kept"
+    }
+
+
+def test_a_server_error_keeps_that_collections_snapshots_and_the_others_go_on(
     qdrant: QdrantStandIn, tmp_path: Path
 ) -> None:
     old = [qdrant.add_snapshot("docs", minutes) for minutes in (50, 40, 30, 20)]
+    other = [qdrant.add_snapshot("agent-memory", minutes) for minutes in (50, 40)]
     qdrant.fail.add(("POST", "/collections/docs/snapshots"))
 
     code, lines, _ = run_job(qdrant, tmp_path, RETENTION="1")
 
     assert code == 1
-    assert "snapshot of docs: Qdrant answered 503" in lines[-1]["error"]
-    assert lines[-1]["deleted"] == []
-    assert set(old) <= set(qdrant.snapshot_names("docs"))
-    assert not [r for r in qdrant.requests if r[0] == "DELETE"]
+    assert "snapshot of docs: Qdrant answered 503" in failures(lines)["docs"]
+    assert set(old) == set(qdrant.snapshot_names("docs")), "a failing night deletes none"
+    assert not [r for r in qdrant.requests if r[0] == "DELETE" and "/docs/" in r[1]]
+    # The working collection was backed up and kept to its retention all the same.
+    assert len(qdrant.snapshot_names("agent-memory")) == 1
+    assert not set(other) & set(qdrant.snapshot_names("agent-memory"))
+    assert lines[-1]["failed"] == 1
 
 
 def test_a_timeout_fails_the_job_clearly_and_deletes_nothing(
@@ -118,10 +130,12 @@ def test_a_timeout_fails_the_job_clearly_and_deletes_nothing(
     qdrant.stall.add(("POST", "/collections/docs"))
     qdrant.stall_seconds = 5
 
-    code, lines, _ = run_job(qdrant, tmp_path, RETENTION="1", REQUEST_TIMEOUT_SECONDS="1")
+    code, lines, _ = run_job(
+        qdrant, tmp_path, COLLECTIONS="docs", RETENTION="1", REQUEST_TIMEOUT_SECONDS="1"
+    )
 
     assert code == 1
-    assert "snapshot of docs: no answer from" in lines[-1]["error"]
+    assert "snapshot of docs: no answer from" in failures(lines)["docs"]
     assert not [r for r in qdrant.requests if r[0] == "DELETE"]
 
 
@@ -133,6 +147,7 @@ def test_a_timeout_fails_the_job_clearly_and_deletes_nothing(
         ({"QDRANT_API_KEY": ""}, "QDRANT_API_KEY is empty"),
         ({"QDRANT_URL": "file:///etc/passwd"}, "not an http(s) URL"),
         ({"COLLECTIONS": "docs,../etc"}, "not a collection name"),
+        ({"COLLECTIONS": "docs,a\tb"}, "not a collection name"),
     ],
 )
 def test_a_bad_environment_is_exit_2_before_any_request(
@@ -149,7 +164,7 @@ def test_a_wrong_key_fails_with_qdrants_answer(qdrant: QdrantStandIn, tmp_path: 
     code, lines, output = run_job(qdrant, tmp_path, QDRANT_API_KEY="not-the-key")
 
     assert code == 1
-    assert "Qdrant answered 401" in lines[-1]["error"]
+    assert "listing collections: Qdrant answered 401" in lines[-1]["error"]
     assert "not-the-key" not in output
 
 
@@ -181,7 +196,7 @@ def test_the_read_only_key_cannot_take_or_delete_a_snapshot(tmp_path: Path) -> N
         )
 
     assert code == 1
-    assert "Qdrant answered 403" in lines[-1]["error"]
+    assert "Qdrant answered 403" in failures(lines)["docs"]
     assert len(stand_in.snapshot_names("docs")) == 1
     assert {(method, who) for method, _, who in stand_in.requests} == {
         ("GET", "read-only"), ("POST", "read-only"),

@@ -95,7 +95,7 @@ def test_without_confirmation_nothing_changes_and_it_exits_8(
         ("../agent-memory", "x.snapshot"),
         ("agent-memory", "../../etc/passwd"),
         ("agent-memory", ".."),
-        ("agent memory", "x.snapshot"),
+        ("agent/memory", "x.snapshot"),
         ("agent-memory", "x\n.snapshot"),
     ],
 )

@@ -117,13 +117,13 @@ def test_with_a_recent_pulumi_cli_installs_the_pinned_providers_as_plugins_and_b
 ) -> None:
     with_pulumi_cli(tools)
     (tools.stub_bin / "go").symlink_to(STUB)
-    env = {"PULUMI_TOOLCHAIN_CACHE": str(tmp_path)}
+    env = {"PULUMI_TOOLCHAIN_CACHE": str(tmp_path / "cache")}
 
     first = tools.run("install-pulumi-toolchain", env=env)
     second = tools.run("install-pulumi-toolchain", env=env)
 
     assert first.returncode == 0, first.stderr
-    home = f"PULUMI_HOME={tmp_path}/pulumi-home"
+    home = f"PULUMI_HOME={tmp_path}/cache/pulumi-home"
     # One plugin per provider SDK that requirements.txt pins.
     assert plugin_installs(first) == [
         ["pulumi", "plugin", "install", "resource", "command", "v1.2.1", home],
@@ -132,12 +132,14 @@ def test_with_a_recent_pulumi_cli_installs_the_pinned_providers_as_plugins_and_b
     ]
     assert not first.called("go")
     bin_dir = Path(first.stdout.strip())
-    assert bin_dir == tmp_path / "cli-3.272.0-command-1.2.1-kubernetes-4.34.2-tls-5.6.2" / "bin"
+    assert bin_dir == (
+        tmp_path / "cache" / "cli-3.272.0-command-1.2.1-kubernetes-4.34.2-tls-5.6.2" / "bin"
+    )
     assert (bin_dir / "pulumi").resolve() == (tools.stub_bin / "pulumi").resolve()
     for name, version in (("kubernetes", "4.34.2"), ("command", "1.2.1"), ("tls", "5.6.2")):
         provider = bin_dir / f"pulumi-resource-{name}"
         assert provider.resolve() == (
-            tmp_path / "pulumi-home" / "plugins" / f"resource-{name}-v{version}"
+            tmp_path / "cache" / "pulumi-home" / "plugins" / f"resource-{name}-v{version}"
             / f"pulumi-resource-{name}"
         )  # fmt: skip
         assert os.access(provider, os.X_OK)
@@ -147,11 +149,31 @@ def test_with_a_recent_pulumi_cli_installs_the_pinned_providers_as_plugins_and_b
     assert plugin_installs(second) == plugin_installs(first)  # the calls log is cumulative
 
 
+def test_its_own_bin_directory_first_on_path_is_passed_over(tools: Tools, tmp_path: Path) -> None:
+    """The usage puts the printed directory first on PATH; a second run must still link the
+    real CLI, never its own link to itself."""
+    with_pulumi_cli(tools)
+    env = {"PULUMI_TOOLCHAIN_CACHE": str(tmp_path / "cache")}
+    first = tools.run("install-pulumi-toolchain", env=env)
+    bin_dir = first.stdout.strip()
+
+    again = tools.run(
+        "install-pulumi-toolchain", env={**env, "PATH": f"{bin_dir}:{tools.environment()['PATH']}"}
+    )
+
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == first.stdout
+    assert (Path(bin_dir) / "pulumi").resolve() == (tools.stub_bin / "pulumi").resolve()
+    assert f"({(tools.stub_bin / 'pulumi').resolve()})" in again.stderr
+
+
 def test_a_failed_plugin_install_names_the_plugin_and_exits_5(tools: Tools, tmp_path: Path) -> None:
     with_pulumi_cli(tools)
     (tools.state / "fail-plugin-command").touch()
 
-    result = tools.run("install-pulumi-toolchain", env={"PULUMI_TOOLCHAIN_CACHE": str(tmp_path)})
+    result = tools.run(
+        "install-pulumi-toolchain", env={"PULUMI_TOOLCHAIN_CACHE": str(tmp_path / "cache")}
+    )
 
     assert result.returncode == 5
     assert "pulumi plugin install resource command v1.2.1 failed" in result.stderr
@@ -238,7 +260,9 @@ def test_without_pulumi_or_go_says_what_to_install(tools: Tools, tmp_path: Path)
     tools.remove("pulumi")
     with_build_tools(tools)
 
-    result = tools.run("install-pulumi-toolchain", env={"PULUMI_TOOLCHAIN_CACHE": str(tmp_path)})
+    result = tools.run(
+        "install-pulumi-toolchain", env={"PULUMI_TOOLCHAIN_CACHE": str(tmp_path / "cache")}
+    )
 
     assert result.returncode == 3
     assert "'go' is not on PATH" in result.stderr

@@ -37,6 +37,22 @@ def test_up_keeps_existing_stack_and_secrets(tools: Tools) -> None:
     assert (tools.state / "pulumi-config-gatewayToken").read_text() == "kept"
 
 
+def test_up_generates_a_secret_that_pulumi_yaml_defaults_to_empty(tools: Tools) -> None:
+    """`pulumi config get` prints an empty line, exit 0, for an optional key left at its
+    default "" (measured with the real CLI 3.276.0): that is unset, not a value to keep."""
+    (tools.state / "pulumi-stack-homelab").touch()
+    for key in ("gatewayToken", "vectorSearchApiKey"):
+        (tools.state / f"pulumi-config-{key}").write_text("kept")
+    (tools.state / "pulumi-config-vectorSearchReadOnlyApiKey").write_text("\n")
+
+    result = tools.run("up", "homelab")
+
+    assert result.returncode == 0, result.stderr
+    generated = (tools.state / "pulumi-config-vectorSearchReadOnlyApiKey").read_text()
+    assert len(generated) == 64
+    assert (tools.state / "pulumi-config-gatewayToken").read_text() == "kept"
+
+
 def test_up_rejects_an_unsupported_stack_before_calling_pulumi(tools: Tools) -> None:
     result = tools.run("up", "prod")
 
