@@ -121,14 +121,15 @@ def pods_policy(
 ) -> k8s.networking.v1.NetworkPolicy:
     """The NetworkPolicy ``<component>-netpol`` of the component's pods, with ``rules``."""
     ingress, egress = rules
+    spec: k8s.networking.v1.NetworkPolicySpecArgsDict = {
+        "pod_selector": {"match_labels": selector_labels(component, ctx.stack)},
+        "policy_types": ["Ingress", "Egress"],
+        "egress": egress,
+    }
+    # No ingress rules is written as none, not [] (the provider and the API server drop an
+    # empty list, so [] made every apply a change); with policyTypes Ingress, none are allowed.
+    if ingress:
+        spec["ingress"] = ingress
     return k8s.networking.v1.NetworkPolicy(
-        f"{component}-netpol",
-        metadata=metadata,
-        spec={
-            "pod_selector": {"match_labels": selector_labels(component, ctx.stack)},
-            "policy_types": ["Ingress", "Egress"],
-            "ingress": ingress,
-            "egress": egress,
-        },
-        opts=options,
+        f"{component}-netpol", metadata=metadata, spec=spec, opts=options
     )

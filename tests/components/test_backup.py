@@ -80,7 +80,8 @@ def test_the_job_reaches_only_the_vector_search_http_port_and_dns(deploy: Deploy
     assert (
         spec["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "vector-search-backup"
     )
-    assert spec["ingress"] == []
+    assert "ingress" not in spec, "no rule: nothing may reach the job's pods"
+    assert spec["policyTypes"] == ["Ingress", "Egress"]
     destinations = [
         (rule["to"][0].get("podSelector", {}).get("matchLabels", {}).get("k8s-app")
          or rule["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/component"],

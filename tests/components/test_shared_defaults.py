@@ -250,3 +250,24 @@ def test_local_registry_is_advertised_only_when_enabled(deploy: Deploy) -> None:
     assert 'host: "localhost:5001"' in hosting.inputs["data"]["localRegistryHosting.v1"]
     names = [r.name for r in homelab.of_type("kubernetes:core/v1:ConfigMap")]
     assert "local-registry-hosting" not in names
+
+
+def _empties(value: object, path: str = "") -> list[str]:
+    if value is None or value == []:
+        return [path]
+    if isinstance(value, dict):
+        return [p for key, item in value.items() for p in _empties(item, f"{path}.{key}")]
+    if isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in _empties(item, f"{path}[{i}]")]
+    return []
+
+
+@pytest.mark.parametrize("stack", ["studio", "homelab"])
+def test_no_object_writes_an_empty_list_or_a_null(deploy: Deploy, stack: str) -> None:
+    """The real provider drops both, so writing one made the mocks' objects differ from the
+    engine's and every apply a change (found by the engine and counterparts tiers)."""
+    run = deploy(stack)
+
+    found = {r.name: _empties(r.inputs) for r in run.kubernetes_objects()}
+
+    assert {name: paths for name, paths in found.items() if paths} == {}
