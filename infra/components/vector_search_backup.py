@@ -85,11 +85,16 @@ class VectorSearchBackup(pulumi.ComponentResource):
                     },
                 },
                 {"name": "RETENTION", "value": str(settings.retention)},
-                {"name": "COLLECTIONS", "value": ",".join(settings.collections)},
                 # One snapshot may take long: each request may use the run's whole deadline,
                 # which activeDeadlineSeconds enforces for the run.
                 {"name": "REQUEST_TIMEOUT_SECONDS", "value": str(settings.deadline_seconds)},
                 {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"},
+                # Unset means every collection (an empty value would be dropped by the provider).
+                *(
+                    [{"name": "COLLECTIONS", "value": ",".join(settings.collections)}]
+                    if settings.collections
+                    else []
+                ),
             ],
             "resources": {
                 "requests": {"cpu": "10m", "memory": "32Mi"},
