@@ -71,31 +71,28 @@ class VectorSearchBackup(pulumi.ComponentResource):
         peers_policy(
             COMPONENT, metadata, ctx, (Peer.of("vector-search", args.vector_search.port),), options
         )
+        env: list[k8s.core.v1.EnvVarArgsDict] = [
+            {"name": "QDRANT_URL", "value": args.vector_search.url},
+            {
+                "name": "QDRANT_API_KEY",
+                "value_from": {
+                    "secret_key_ref": {"name": args.api_key.name, "key": args.api_key.key}
+                },
+            },
+            {"name": "RETENTION", "value": str(settings.retention)},
+            # One snapshot may take long: each request may use the run's whole deadline, which
+            # activeDeadlineSeconds enforces for the run.
+            {"name": "REQUEST_TIMEOUT_SECONDS", "value": str(settings.deadline_seconds)},
+            {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"},
+        ]
+        if settings.collections:  # unset: every collection (the provider drops an empty value)
+            env.append({"name": "COLLECTIONS", "value": ",".join(settings.collections)})
         container: k8s.core.v1.ContainerArgsDict = {
             "name": "snapshots",
             "image": settings.image,
             "image_pull_policy": "IfNotPresent",
             "command": ["python", "-I", f"{JOB_DIR}/{PROGRAM.name}"],
-            "env": [
-                {"name": "QDRANT_URL", "value": args.vector_search.url},
-                {
-                    "name": "QDRANT_API_KEY",
-                    "value_from": {
-                        "secret_key_ref": {"name": args.api_key.name, "key": args.api_key.key}
-                    },
-                },
-                {"name": "RETENTION", "value": str(settings.retention)},
-                # One snapshot may take long: each request may use the run's whole deadline,
-                # which activeDeadlineSeconds enforces for the run.
-                {"name": "REQUEST_TIMEOUT_SECONDS", "value": str(settings.deadline_seconds)},
-                {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"},
-                # Unset means every collection (an empty value would be dropped by the provider).
-                *(
-                    [{"name": "COLLECTIONS", "value": ",".join(settings.collections)}]
-                    if settings.collections
-                    else []
-                ),
-            ],
+            "env": env,
             "resources": {
                 "requests": {"cpu": "10m", "memory": "32Mi"},
                 "limits": {"cpu": "200m", "memory": "64Mi"},
