@@ -24,6 +24,13 @@ from infra.workload import MANAGED_BY, PART_OF, PlatformContext, ServiceType
 REGISTRY_HELP: Final = "https://kind.sigs.k8s.io/docs/user/local-registry/"
 
 
+PLATFORM_LABELS: Final = {
+    "app.kubernetes.io/part-of": PART_OF,
+    "app.kubernetes.io/managed-by": MANAGED_BY,
+}
+"""The labels of the platform-wide objects (the namespace, the PriorityClass)."""
+
+
 class PlatformNamespace(pulumi.ComponentResource):
     """The namespace, enforcing Pod Security "restricted" and denying all traffic by default
     (each workload's own NetworkPolicy then allows exactly its flows), and the platform-wide
@@ -48,8 +55,7 @@ class PlatformNamespace(pulumi.ComponentResource):
             metadata={
                 "name": settings.namespace,
                 "labels": {
-                    "app.kubernetes.io/part-of": PART_OF,
-                    "app.kubernetes.io/managed-by": MANAGED_BY,
+                    **PLATFORM_LABELS,
                     "pod-security.kubernetes.io/enforce": "restricted",
                     "pod-security.kubernetes.io/enforce-version": version,
                     "pod-security.kubernetes.io/audit": "restricted",
@@ -75,13 +81,7 @@ class PlatformNamespace(pulumi.ComponentResource):
         if priority.create:
             created = k8s.scheduling.v1.PriorityClass(
                 "priority-class",
-                metadata={
-                    "name": priority.name,
-                    "labels": {
-                        "app.kubernetes.io/part-of": PART_OF,
-                        "app.kubernetes.io/managed-by": MANAGED_BY,
-                    },
-                },
+                metadata={"name": priority.name, "labels": PLATFORM_LABELS},
                 value=priority.value,
                 global_default=False,
                 preemption_policy="PreemptLowerPriority",

@@ -85,15 +85,23 @@ def fake_go(path: Path) -> None:
     go.chmod(0o755)
 
 
-def test_a_complete_cache_is_used_at_once_without_go(path: Path, tmp_path: Path) -> None:
-    cached = tmp_path / "cache" / cache_name()
+def fake_cache(root: Path, *, data_files: bool = True, stamp: bool = True) -> Path:
+    """A cache directory as the script leaves it: the binaries, kwok's and the Gateway API's
+    files, and the completion stamp (each part optional, to fake an older or broken one)."""
+    cached = root / cache_name()
     cached.mkdir(parents=True)
     for name in BINARIES:
         (cached / name).write_text("#!/bin/sh\n")
         (cached / name).chmod(0o755)
-    for name in DATA_FILES:
+    for name in DATA_FILES if data_files else ():
         (cached / name).write_text("kind: Stage\n")
-    (cached / ".complete").touch()
+    if stamp:
+        (cached / ".complete").touch()
+    return cached
+
+
+def test_a_complete_cache_is_used_at_once_without_go(path: Path, tmp_path: Path) -> None:
+    cached = fake_cache(tmp_path / "cache")
 
     result = run(path, tmp_path / "cache")
 
@@ -104,12 +112,7 @@ def test_a_complete_cache_is_used_at_once_without_go(path: Path, tmp_path: Path)
 
 def test_a_cache_without_kwoks_stages_is_not_used(path: Path, tmp_path: Path) -> None:
     """A cache an older script wrote (the binaries, no Stages) is built anew."""
-    partial = tmp_path / "cache" / cache_name()
-    partial.mkdir(parents=True)
-    for name in BINARIES:
-        (partial / name).write_text("#!/bin/sh\n")
-        (partial / name).chmod(0o755)
-    (partial / ".complete").touch()
+    fake_cache(tmp_path / "cache", data_files=False)
 
     result = run(path, tmp_path / "cache")
 
@@ -118,11 +121,7 @@ def test_a_cache_without_kwoks_stages_is_not_used(path: Path, tmp_path: Path) ->
 
 
 def test_a_cache_without_its_completion_stamp_is_not_used(path: Path, tmp_path: Path) -> None:
-    partial = tmp_path / "cache" / cache_name()
-    partial.mkdir(parents=True)
-    for name in BINARIES:
-        (partial / name).write_text("#!/bin/sh\n")
-        (partial / name).chmod(0o755)
+    fake_cache(tmp_path / "cache", stamp=False)
 
     result = run(path, tmp_path / "cache")
 
