@@ -205,10 +205,6 @@ class EngineProject:
                 )
             return RunResults.model_validate_json(request.result_path.read_text()).results
 
-    def run_one(self, operation: Operation, timeout: float = 900) -> OperationResult:
-        (result,) = self.run(operation, timeout=timeout)
-        return result
-
 
 def preview(expect_no_changes: bool = False) -> Operation:
     return Operation(kind="preview", expect_no_changes=expect_no_changes)
@@ -222,7 +218,3 @@ def up(expect_no_changes: bool = False, interrupt_after: int | None = None) -> O
 
 def destroy() -> Operation:
     return Operation(kind="destroy")
-
-
-def refresh() -> Operation:
-    return Operation(kind="refresh")

@@ -17,7 +17,7 @@ class Operation(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    kind: Literal["preview", "up", "destroy", "refresh"]
+    kind: Literal["preview", "up", "destroy"]
     expect_no_changes: bool = False
     """The operation fails if it would change anything (``--expect-no-changes``)."""
     interrupt_after: int | None = None
@@ -34,8 +34,6 @@ class Step(BaseModel):
     type: str
     diffs: tuple[str, ...] = ()
     """The properties that differ."""
-    replace_keys: tuple[str, ...] = ()
-    """The properties that force a replacement."""
 
     @property
     def name(self) -> str:

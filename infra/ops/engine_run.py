@@ -79,7 +79,6 @@ class _Recorder:
                     urn=meta.urn,
                     type=meta.type,
                     diffs=tuple(meta.diffs or ()),
-                    replace_keys=tuple(meta.keys or ()) if meta.op.value == "replace" else (),
                 )
             )
         if event.diagnostic_event is not None:
@@ -122,14 +121,9 @@ def _perform(stack: auto.Stack, operation: Operation) -> OperationResult:
                 expect_no_changes=operation.expect_no_changes, show_secrets=False, **common
             )
             changes = _counts(up.summary.resource_changes)
-        elif operation.kind == "destroy":
+        else:
             destroyed = stack.destroy(show_secrets=False, **common)
             changes = _counts(destroyed.summary.resource_changes)
-        else:
-            refreshed = stack.refresh(
-                expect_no_changes=operation.expect_no_changes, show_secrets=False, **common
-            )
-            changes = _counts(refreshed.summary.resource_changes)
     except auto.errors.CommandError as failure:
         error = str(failure)
     return OperationResult(

@@ -186,7 +186,7 @@ def _toleration(toleration: Toleration) -> k8s.core.v1.TolerationArgsDict:
     written: k8s.core.v1.TolerationArgsDict = {"operator": toleration.operator}
     if toleration.key is not None:
         written["key"] = toleration.key
-    if toleration.value is not None:
+    if toleration.value:  # "" is the default: the provider would drop it
         written["value"] = toleration.value
     if toleration.effect is not None:
         written["effect"] = toleration.effect

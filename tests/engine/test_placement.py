@@ -128,7 +128,9 @@ def test_a_node_selector_is_honoured_by_the_scheduler(control_plane: ControlPlan
 @pytest.mark.usefixtures("homelab")
 def test_the_created_priority_class_is_resolved_into_every_pod(control_plane: ControlPlane) -> None:
     for component in ("gateway", "embedding", "mcp", "vector-search"):
-        for pod in pods(control_plane, component):
+        running = pods(control_plane, component)
+        assert running, f"no {component} pod to look at"
+        for pod in running:
             assert pod["spec"]["priorityClassName"] == "agent-platform-test"
             assert pod["spec"]["priority"] == PRIORITY
 

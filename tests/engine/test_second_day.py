@@ -87,6 +87,7 @@ def test_replicas_update_the_deployment_in_place_and_keep_the_running_pods(
     deployed: Deployed,
 ) -> None:
     before = set(deployed.pods("gateway"))
+    assert before, "a running gateway pod to compare with"
 
     plan, applied = deployed.change(**{"gateway.replicas": 2})
 
@@ -101,6 +102,7 @@ def test_replicas_update_the_deployment_in_place_and_keep_the_running_pods(
 
 def test_an_image_updates_the_deployment_and_rolls_its_pods(deployed: Deployed) -> None:
     before = set(deployed.pods("gateway"))
+    assert before, "a running gateway pod to compare with"
 
     plan, applied = deployed.change(**{"gateway.image": NEW_IMAGE})
 
@@ -116,6 +118,7 @@ def test_a_new_gateway_token_updates_its_secret_and_rolls_the_gateway(
     deployed: Deployed,
 ) -> None:
     before = set(deployed.pods("gateway"))
+    assert before, "a running gateway pod to compare with"
     old = deployed.live("secret", "gateway-config")["metadata"]["uid"]
     deployed.project.cli(
         "config", "set", "--secret", "agent-platform:gatewayToken",
